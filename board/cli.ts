@@ -1,0 +1,152 @@
+/**
+ * `deno task machine <file.elf> [--max-insns N] [--clock realtime|instructions] [--ram-mib M]`:
+ * runs a bare-metal RV32 ELF on the board with the console on stdout and stdin.
+ *
+ * Exit status: 0 when the program signals pass (test finisher 0x5555 or HTIF tohost == 1), the
+ * program's failure code otherwise; 124 when the instruction limit is reached, 125 when the hart
+ * waits forever, 2 for a usage error or an image that cannot be loaded (with a message saying why).
+ * On a terminal, input is raw; type Ctrl-A then x to quit.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { ElfFormatError } from "@paravirt/elf";
+import { Board } from "./machine.ts";
+
+const USAGE =
+  "usage: deno task machine <file.elf> [--max-insns N] [--clock realtime|instructions] [--ram-mib M]";
+
+function fail(message: string): never {
+  console.error(`machine: ${message}`);
+  Deno.exit(2);
+}
+
+function writeAll(bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) done += Deno.stdout.writeSync(bytes.subarray(done));
+}
+
+/** Filters terminal input: Ctrl-A x quits, Ctrl-A Ctrl-A sends one Ctrl-A. */
+function escapeFilter(onQuit: () => void): TransformStream<Uint8Array, Uint8Array> {
+  let escaped = false;
+  return new TransformStream({
+    transform(chunk, controller) {
+      const out: number[] = [];
+      for (const byte of chunk) {
+        if (escaped) {
+          escaped = false;
+          if (byte === 0x78) return onQuit();
+          out.push(byte);
+        } else if (byte === 0x01) {
+          escaped = true;
+        } else {
+          out.push(byte);
+        }
+      }
+      if (out.length > 0) controller.enqueue(new Uint8Array(out));
+    },
+  });
+}
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: Deno.args,
+      allowPositionals: true,
+      options: {
+        "max-insns": { type: "string" },
+        "clock": { type: "string", default: "realtime" },
+        "ram-mib": { type: "string", default: "128" },
+        "help": { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    fail(`${(error as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) fail(USAGE);
+  let maxInstructions: number | undefined;
+  if (values["max-insns"] !== undefined) {
+    maxInstructions = Number(values["max-insns"]);
+    if (!Number.isSafeInteger(maxInstructions) || maxInstructions <= 0) {
+      fail(`--max-insns wants a positive integer, not "${values["max-insns"]}"`);
+    }
+  }
+  const clock = values.clock;
+  if (clock !== "realtime" && clock !== "instructions") {
+    fail(`--clock wants "realtime" or "instructions", not "${clock}"`);
+  }
+  const ramMib = Number(values["ram-mib"]);
+  if (!Number.isInteger(ramMib) || ramMib <= 0 || ramMib > 2048) {
+    fail(`--ram-mib wants an integer from 1 to 2048, not "${values["ram-mib"]}"`);
+  }
+  const path = positionals[0];
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    fail(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  const board = new Board({ clock, ramSize: ramMib << 20 });
+  board.onOutput = writeAll;
+  try {
+    board.loadElf(bytes);
+  } catch (error) {
+    if (error instanceof ElfFormatError || error instanceof RangeError) {
+      fail(`${path} is not a loadable RV32 executable: ${error.message}`);
+    }
+    throw error;
+  }
+  const terminal = Deno.stdin.isTerminal();
+  let raw = false;
+  const restore = () => {
+    if (raw) Deno.stdin.setRaw(false);
+    raw = false;
+  };
+  const input = terminal
+    ? Deno.stdin.readable.pipeThrough(escapeFilter(() => {
+      restore();
+      console.error("\nmachine: quit");
+      Deno.exit(0);
+    }))
+    : Deno.stdin.readable;
+  board.attachInput(
+    new ReadableStream({
+      start() {
+        if (terminal) {
+          Deno.stdin.setRaw(true);
+          raw = true;
+        }
+      },
+      async pull(controller) {
+        const { value, done } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+    }),
+  );
+  const reader = input.getReader();
+  const result = await board.run({ maxInstructions });
+  restore();
+  switch (result.outcome) {
+    case "pass":
+    case "reset":
+      return 0;
+    case "fail":
+      return result.exitCode;
+    case "limit":
+      console.error(`machine: stopped after ${result.instructions} instructions (--max-insns)`);
+      return 124;
+    case "hang":
+      console.error("machine: the hart waits for an interrupt that nothing can raise");
+      return 125;
+  }
+}
+
+Deno.exit(await main());

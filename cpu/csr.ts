@@ -148,6 +148,15 @@ export function readCsr(hart: Hart, csr: number): number | typeof CSR_ILLEGAL {
     case 0xb80:
     case 0xb82:
       return counterValue(hart, csr);
+    // Debug triggers (Sdtrig): none implemented. tselect is hard-wired to 0, whose tdata1 reads 0
+    // ("no trigger"), and tinfo says only type 0 exists; writes are ignored, as the spec allows.
+    case 0x7a0:
+    case 0x7a1:
+    case 0x7a2:
+    case 0x7a3:
+      return 0;
+    case 0x7a4:
+      return 1;
   }
   if (csr >= 0x3a0 && csr <= 0x3af) {
     return csr - 0x3a0 < PMP_ENTRIES / 4 ? hart.pmpcfg[csr - 0x3a0] : 0;

@@ -110,14 +110,15 @@ export class Board {
   /** Builds the board with empty RAM. */
   constructor(options: BoardOptions = {}) {
     const ramSize = options.ramSize ?? DEFAULT_RAM_SIZE;
-    if (!Number.isInteger(ramSize) || ramSize <= 0 || ramSize % 4096 !== 0 || ramSize > MAX_RAM_SIZE) {
+    if (
+      !Number.isInteger(ramSize) || ramSize <= 0 || ramSize % 4096 !== 0 || ramSize > MAX_RAM_SIZE
+    ) {
       throw new RangeError(`RAM size ${ramSize} is not a positive multiple of 4096 up to 2 GiB`);
     }
     this.ramSize = ramSize;
     this.memory.addRam(RAM_BASE, ramSize);
-    let clock: Clock;
-    this.hart = new Hart(this.memory, { readTime: () => clock.ticks() });
-    clock = options.clock === "instructions"
+    this.hart = new Hart(this.memory);
+    const clock: Clock = options.clock === "instructions"
       ? new InstructionClock(this.hart)
       : new RealtimeClock();
     this.clint = new Clint(this.hart, clock);
@@ -147,7 +148,9 @@ export class Board {
       const start = segment.physicalAddress;
       if (start < RAM_BASE || start + segment.memorySize > RAM_BASE + this.ramSize) {
         throw new RangeError(
-          `Segment ${i} at 0x${start.toString(16)} (${segment.memorySize} bytes) lies outside RAM ` +
+          `Segment ${i} at 0x${
+            start.toString(16)
+          } (${segment.memorySize} bytes) lies outside RAM ` +
             `0x${RAM_BASE.toString(16)}-0x${(RAM_BASE + this.ramSize).toString(16)}`,
         );
       }
@@ -156,7 +159,10 @@ export class Board {
       this.memory.writeBytes(segment.physicalAddress, segment.data);
       const zeros = segment.memorySize - segment.data.length;
       if (zeros > 0) {
-        this.memory.writeBytes(segment.physicalAddress + segment.data.length, new Uint8Array(zeros));
+        this.memory.writeBytes(
+          segment.physicalAddress + segment.data.length,
+          new Uint8Array(zeros),
+        );
       }
     }
     this.hart.pc = image.entry | 0;
@@ -166,7 +172,8 @@ export class Board {
       const fromhost = image.symbols.get("fromhost");
       this.#htif = new Htif(this.memory, tohost, fromhost);
       this.#htif.onOutput = (out) => this.onOutput(out);
-      this.#htif.onExit = (code) => this.#finish(code === 0 ? { kind: "pass" } : { kind: "fail", code });
+      this.#htif.onExit = (code) =>
+        this.#finish(code === 0 ? { kind: "pass" } : { kind: "fail", code });
     }
     return image;
   }
@@ -193,7 +200,9 @@ export class Board {
       if (remaining < slice) slice = Math.max(1, Math.ceil(remaining));
       if (!clock.realtime) {
         const ticks = clint.ticksToDeadline();
-        if (ticks > 0 && ticks * INSTRUCTIONS_PER_TICK < slice) slice = ticks * INSTRUCTIONS_PER_TICK;
+        if (ticks > 0 && ticks * INSTRUCTIONS_PER_TICK < slice) {
+          slice = ticks * INSTRUCTIONS_PER_TICK;
+        }
       }
       const exit = run(hart, slice);
       this.uart.flush();
@@ -318,7 +327,10 @@ export interface RunElfOptions {
 }
 
 /** Runs an ELF image on a fresh board and collects its output: the one-call form for tests. */
-export async function runElf(image: Uint8Array, options: RunElfOptions = {}): Promise<RunElfResult> {
+export async function runElf(
+  image: Uint8Array,
+  options: RunElfOptions = {},
+): Promise<RunElfResult> {
   const board = new Board({ clock: options.clock ?? "instructions", ramSize: options.ramSize });
   const chunks: Uint8Array[] = [];
   board.onOutput = (bytes) => chunks.push(bytes);

@@ -128,13 +128,13 @@ export class Hart {
    */
   hostTraps = 0;
   /** LR reservation: the address reserved, or -1. */
-  reservation = -1;
+  reservation: number = -1;
   /** The value loaded by the LR holding the reservation (SC also requires it unchanged). */
   reservationValue = 0;
   /** Set by code outside the loop (a device, the host) to stop `run()` after this instruction. */
   stopRequest: Exit | null = null;
   /** Register waiting for a host MMIO load's value (-1 when none), and how to extend it. */
-  pendingMmioRd = -1;
+  pendingMmioRd: number = -1;
   /** funct3 of the pending host MMIO load (width and signedness). */
   pendingMmioFunct3 = 0;
   /** Exceptions taken by the current `run()` slice whose instruction did not retire (internal). */

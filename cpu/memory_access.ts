@@ -120,7 +120,13 @@ function loadMisaligned(hart: Hart, va: number, size: number): number {
   for (let i = 0; i < size; i++) {
     const status = hart.mmu.translate((va + i) | 0, ACCESS_LOAD, priv);
     if (status !== XLATE_RAM && status !== XLATE_RAM_WATCHED) {
-      translationFault(hart, status === XLATE_MMIO ? XLATE_ACCESS_FAULT : status, false, va);
+      // tval is the address of the byte that faulted, as the spec asks.
+      translationFault(
+        hart,
+        status === XLATE_MMIO ? XLATE_ACCESS_FAULT : status,
+        false,
+        (va + i) | 0,
+      );
       return 0;
     }
     value |= readRam(hart, 1) << (8 * i);
@@ -141,7 +147,8 @@ export function storeSlow(hart: Hart, insn: number, va: number, value: number): 
     for (let i = 0; i < size; i++) {
       const status = mmu.translate((va + i) | 0, ACCESS_STORE, priv);
       if (status !== XLATE_RAM && status !== XLATE_RAM_WATCHED) {
-        return translationFault(hart, status === XLATE_MMIO ? XLATE_ACCESS_FAULT : status, true, va);
+        const kind = status === XLATE_MMIO ? XLATE_ACCESS_FAULT : status;
+        return translationFault(hart, kind, true, (va + i) | 0);
       }
     }
     let watched = false;
@@ -174,7 +181,13 @@ export function storeSlow(hart: Hart, insn: number, va: number, value: number): 
   const masked = size === 4 ? value | 0 : value & ((1 << (8 * size)) - 1);
   hart.pc = (hart.pc + 4) | 0;
   if (window.device === null) {
-    hart.pendingExit = { kind: "mmio", address, size: size as AccessSize, write: true, value: masked };
+    hart.pendingExit = {
+      kind: "mmio",
+      address,
+      size: size as AccessSize,
+      write: true,
+      value: masked,
+    };
     hart.fault = 2;
     return;
   }

@@ -18,7 +18,7 @@
 
 import { XLATE_PAGE_FAULT, XLATE_RAM } from "@paravirt/mmu";
 import type { Hart } from "./hart.ts";
-import { EXIT_BUDGET, EXIT_WFI, type Exit } from "./exit.ts";
+import { type Exit, EXIT_BUDGET, EXIT_WFI } from "./exit.ts";
 import { exception, pendingInterrupt } from "./trap.ts";
 import { csrInstruction } from "./csr.ts";
 import { ebreak, ecall, mret, sfenceVma, sret, wfiAllowed } from "./privileged.ts";

@@ -70,7 +70,9 @@ export function parseElf(bytes: Uint8Array): ElfImage {
   if (bytes[4] !== 1) {
     throw new ElfFormatError(`ELF class ${bytes[4]} is not 32-bit (1): RV32 images only`);
   }
-  if (bytes[5] !== 1) throw new ElfFormatError(`ELF data encoding ${bytes[5]} is not little-endian`);
+  if (bytes[5] !== 1) {
+    throw new ElfFormatError(`ELF data encoding ${bytes[5]} is not little-endian`);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const type = view.getUint16(16, true);
   if (type !== 2) throw new ElfFormatError(`ELF type ${type} is not an executable (2)`);

@@ -15,7 +15,7 @@ import type { MemoryRegion } from "./region.ts";
 import type { PhysicalMemory } from "./physical_memory.ts";
 
 /** Owner of a frame nobody owns. */
-export const DOMID_FREE = -1;
+export const DOMID_FREE: number = -1;
 /** Owner of frames reserved to the hypervisor (Xen's `DOMID_XEN`). */
 export const DOMID_XEN = 0x7ff2;
 

@@ -53,7 +53,11 @@ Deno.test("M-mode and bare S-mode translate by identity", () => {
   memory.addMmio(0x1000_0000, 0x100, null);
   assert.equal(mmu.translate(0x1000_0004, ACCESS_LOAD, 3), XLATE_MMIO);
   assert.equal(mmu.address, 0x1000_0004);
-  assert.equal(mmu.translate(0x1000_0004, ACCESS_FETCH, 3), XLATE_ACCESS_FAULT, "no fetch from MMIO");
+  assert.equal(
+    mmu.translate(0x1000_0004, ACCESS_FETCH, 3),
+    XLATE_ACCESS_FAULT,
+    "no fetch from MMIO",
+  );
 });
 
 Deno.test("Sv32 4 KiB page maps, fills the TLB and sets A and D", () => {

@@ -36,7 +36,11 @@ export class MemoryRegion {
    * Creates a region of `frameCount` zeroed frames starting at machine frame `firstFrame`, or wraps
    * an existing buffer (from another thread) when `options.buffer` is given.
    */
-  constructor(firstFrame: number, frameCount: number, options: { buffer?: SharedArrayBuffer } = {}) {
+  constructor(
+    firstFrame: number,
+    frameCount: number,
+    options: { buffer?: SharedArrayBuffer } = {},
+  ) {
     if (!Number.isInteger(firstFrame) || firstFrame < 0 || firstFrame >= 1 << 22) {
       throw new RangeError(`First frame ${firstFrame} is outside the 34-bit physical space`);
     }
@@ -46,7 +50,9 @@ export class MemoryRegion {
     const size = frameCount * PAGE_SIZE;
     const buffer = options.buffer ?? new SharedArrayBuffer(size);
     if (buffer.byteLength !== size) {
-      throw new RangeError(`Buffer of ${buffer.byteLength} bytes does not hold ${frameCount} frames`);
+      throw new RangeError(
+        `Buffer of ${buffer.byteLength} bytes does not hold ${frameCount} frames`,
+      );
     }
     this.buffer = buffer;
     this.firstFrame = firstFrame;

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { dirname, fromFileUrl, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Allowed dependencies per member (ARCHITECTURE.md section 2). */
 export const ALLOWED: Record<string, string[]> = {
@@ -45,7 +46,8 @@ export function findCycle(graph: Record<string, string[]>): string[] | undefined
   return undefined;
 }
 
-const IMPORT = /(?:import|export)\s[^"';]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
+const IMPORT =
+  /(?:import|export)\s[^"';]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
 
 /** Returns the violations found in the workspace rooted at `root`. */
 export async function checkWorkspace(root: string): Promise<string[]> {
@@ -60,7 +62,9 @@ export async function checkWorkspace(root: string): Promise<string[]> {
   for (const member of members) {
     const base = join(root, member);
     for await (const file of walk(base)) {
-      const text = await Deno.readTextFile(file);
+      // Comments hold usage examples that import the package itself; only code counts.
+      const text = (await Deno.readTextFile(file)).replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/^\s*\/\/.*$/gm, "");
       for (const match of text.matchAll(IMPORT)) {
         const specifier = match[1] ?? match[2] ?? match[3];
         const where = `${relative(root, file)}: import "${specifier}"`;
@@ -94,7 +98,7 @@ async function* walk(dir: string): AsyncGenerator<string> {
 }
 
 if (import.meta.main) {
-  const root = resolve(dirname(fromFileUrl(import.meta.url)), "..");
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
   const problems = await checkWorkspace(root);
   for (const problem of problems) console.error(`deps: ${problem}`);
   if (problems.length > 0) Deno.exit(1);

@@ -6,9 +6,10 @@
  * @module
  */
 
-import { dirname, fromFileUrl, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const root = resolve(dirname(fromFileUrl(import.meta.url)), "..");
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
 const members: string[] = config.workspace.map((m: string) => m.replace(/^\.\//, ""));
 const entryPoints = members.map((m) => `${m}/mod.ts`);

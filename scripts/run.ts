@@ -21,6 +21,8 @@ const result = await board.run();
 const seconds = (performance.now() - started) / 1000;
 console.log(
   `[run] guest ${result.outcome} (exit ${result.exitCode}) after ${result.instructions} ` +
-    `instructions in ${seconds.toFixed(2)} s (${(result.instructions / seconds / 1e6).toFixed(0)} MIPS)`,
+    `instructions in ${seconds.toFixed(2)} s (${
+      (result.instructions / seconds / 1e6).toFixed(0)
+    } MIPS)`,
 );
 Deno.exit(result.outcome === "pass" ? 0 : 1);

@@ -1,0 +1,34 @@
+/**
+ * Cross-package tests of paravirt, and the tools they are built from.
+ *
+ * The differential CPU test (`difftest/`) runs seeded random RV32 programs on our board and on
+ * QEMU's `virt` machine and compares registers, memory and trap logs; `deno task difftest` runs or
+ * replays it from the command line. Its pieces are exported for other tests and benchmarks:
+ *
+ * - {@link encode} / {@link formatInstruction}: RV32IMA + Zicsr + Zifencei + privileged encoder.
+ * - {@link Assembler}: labels and fix-ups over the encoder.
+ * - {@link writeElfImage}: a minimal ELF32 executable around a code blob.
+ * - {@link generateStream}, {@link buildImage}: the seeded program generator and its test image.
+ * - {@link runQemu}: QEMU as the reference machine.
+ * - {@link parseOutput}, {@link compareOutputs}: signatures and their comparison.
+ * - {@link runBatch}, {@link bisectSeed}: the whole loop, and narrowing a mismatch to one group.
+ *
+ * ```ts
+ * import { boardMachine, runBatch } from "@paravirt/tests";
+ * const result = await runBatch(0, 100, { ours: boardMachine() });
+ * console.log(result.comparison.mismatches.length);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./difftest/encoder.ts";
+export * from "./difftest/assembler.ts";
+export * from "./difftest/elf_image.ts";
+export * from "./difftest/generator.ts";
+export * from "./difftest/image.ts";
+export * from "./difftest/signature.ts";
+export * from "./difftest/compare.ts";
+export * from "./difftest/qemu.ts";
+export * from "./difftest/runner.ts";
+export * from "./difftest/our_machine.ts";

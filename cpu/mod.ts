@@ -4,6 +4,8 @@
  * - {@link Hart}: registers, pc, privilege, CSRs and the host seam (`hostTraps`, `requestStop`,
  *   `completeMmioLoad`, `raiseTrap`).
  * - {@link run}: executes up to a budget of instructions and returns an {@link Exit}.
+ * - {@link encode}, {@link formatInstruction}, {@link Assembler}: an RV32 encoder and a small
+ *   assembler for tests and host-built code.
  * - `CSR_*`, `CAUSE_*`, `MSTATUS_*`, `IRQ_*`, `PRIV_*`: the privileged spec's numbers.
  *
  * ```ts
@@ -26,3 +28,5 @@ export * from "./hart.ts";
 export { run } from "./run.ts";
 export { pendingInterrupt } from "./trap.ts";
 export { CSR_ILLEGAL, readCsr, writeCsr } from "./csr.ts";
+export * from "./encoder.ts";
+export * from "./assembler.ts";

@@ -70,7 +70,7 @@ export function run(hart: Hart, budget: number): Exit {
       const irq = pendingInterrupt(hart);
       if (irq >= 0) {
         hart.raiseTrap(irq, 0, true);
-        pc = hart.pc;
+        pc = hart.pc | 0;
       }
     }
     if (left <= 0) break;
@@ -269,7 +269,7 @@ export function run(hart: Hart, budget: number): Exit {
           case 0x0b: // AMO
             hart.pc = pc;
             atomic(hart, insn);
-            pc = hart.pc;
+            pc = hart.pc | 0;
             if (hart.fault !== 0) {
               cause = -1;
               break handle;
@@ -484,7 +484,7 @@ export function run(hart: Hart, budget: number): Exit {
         hart.pc = pc;
         exception(hart, cause, tval);
       }
-      pc = hart.pc;
+      pc = hart.pc | 0;
       if (hart.fault === 2) {
         exit = hart.pendingExit!;
         hart.pendingExit = null;

@@ -5,8 +5,7 @@
  * QEMU's `virt` machine and compares registers, memory and trap logs; `deno task difftest` runs or
  * replays it from the command line. Its pieces are exported for other tests and benchmarks:
  *
- * - {@link encode} / {@link formatInstruction}: RV32IMA + Zicsr + Zifencei + privileged encoder.
- * - {@link Assembler}: labels and fix-ups over the encoder.
+ * - The encoder and assembler it uses live in `@paravirt/cpu` (`encode`, `Assembler`).
  * - {@link writeElfImage}: a minimal ELF32 executable around a code blob.
  * - {@link generateStream}, {@link buildImage}: the seeded program generator and its test image.
  * - {@link runQemu}: QEMU as the reference machine.
@@ -22,8 +21,6 @@
  * @module
  */
 
-export * from "./difftest/encoder.ts";
-export * from "./difftest/assembler.ts";
 export * from "./difftest/elf_image.ts";
 export * from "./difftest/generator.ts";
 export * from "./difftest/image.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { formatInstruction, type Instruction } from "./encoder.ts";
+import { formatInstruction, type Instruction } from "@paravirt/cpu";
 import { locate, type Located, type Stream } from "./generator.ts";
 import type { ParsedOutput, Signature, TrapEntry } from "./signature.ts";
 

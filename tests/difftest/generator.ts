@@ -29,7 +29,7 @@
  * @module
  */
 
-import { formatInstruction, type Instruction, type Mnemonic } from "./encoder.ts";
+import { formatInstruction, type Instruction, type Mnemonic } from "@paravirt/cpu";
 
 /** A physical address that is unmapped on QEMU `virt` and on our board: accesses fault. */
 export const FAULT_ADDRESS = 0x0800_0000;

@@ -40,9 +40,9 @@
  * @module
  */
 
-import { Assembler } from "./assembler.ts";
+import { Assembler } from "@paravirt/cpu";
 import { writeElfImage } from "./elf_image.ts";
-import { encode, type Instruction } from "./encoder.ts";
+import { encode, type Instruction } from "@paravirt/cpu";
 import { RUNTIME_REG, SCRATCH_REG, type Stream } from "./generator.ts";
 
 /** Load address and entry point of the image. */

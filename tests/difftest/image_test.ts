@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { parseElf } from "@paravirt/elf";
-import { Assembler, splitImmediate } from "./assembler.ts";
-import { encode } from "./encoder.ts";
+import { Assembler, splitImmediate } from "@paravirt/cpu";
+import { encode } from "@paravirt/cpu";
 import { generateStream } from "./generator.ts";
 import { buildImage, CODE_BASE, IMAGE_BASE, RUNTIME_BASE, SCRATCH_BASE } from "./image.ts";
 import { boardMachine } from "./our_machine.ts";

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { formatInstruction } from "./encoder.ts";
+import { formatInstruction } from "@paravirt/cpu";
 import { describeLocated, formatMismatch, type Mismatch } from "./compare.ts";
 import { listStream, locate, type Stream } from "./generator.ts";
 import { boardMachine } from "./our_machine.ts";

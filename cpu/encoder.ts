@@ -1,6 +1,6 @@
 /**
  * An encoder for RV32IMA + Zicsr + Zifencei and the privileged instructions, written for the
- * differential test: it turns a structured {@link Instruction} into its 32-bit word and formats the
+ * differential test and the CPU's unit tests: it turns a structured {@link Instruction} into its 32-bit word and formats the
  * same structure as readable assembly, so a test can print what it generated without a disassembler.
  *
  * Rules of use:

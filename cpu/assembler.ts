@@ -1,5 +1,5 @@
 /**
- * A two-pass assembler for the difftest runtime: it collects encoded instructions at a fixed base
+ * A two-pass assembler for small RV32 programs (tests, the difftest runtime, host-built stubs): it collects encoded instructions at a fixed base
  * address, lets branches, jumps and `la` name labels that are defined later, and resolves them in
  * {@link Assembler.finish}.
  *

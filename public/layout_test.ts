@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import {
+  EVTCHN_STATUS,
+  GNTTAB_SETUP_TABLE,
+  GRANT_ENTRY_V1,
+  MMU_UPDATE,
+  MMUEXT_OP,
+  MULTICALL_ENTRY,
+  SCHED_POLL,
+  SHARED_INFO,
+  START_INFO,
+  struct,
+  VCPU_INFO,
+  VCPU_RUNSTATE_INFO,
+  VCPU_TIME_INFO,
+  XEN_MEMORY_RESERVATION,
+} from "./mod.ts";
+
+Deno.test("layouts follow Xen's ARM/RISC-V rules", () => {
+  assert.equal(VCPU_TIME_INFO.size, 32);
+  assert.equal(VCPU_INFO.size, 48, "vcpu_info is 48 bytes");
+  assert.equal(VCPU_INFO.offset.evtchn_pending_sel, 8);
+  assert.equal(VCPU_INFO.offset.time_version, 16);
+  assert.equal(SHARED_INFO.size, 1088, "shared_info is 1088 bytes");
+  assert.equal(SHARED_INFO.offset.evtchn_pending, 48);
+  assert.equal(SHARED_INFO.offset.evtchn_mask, 560);
+  assert.equal(SHARED_INFO.offset.wc_version, 1072);
+  assert.equal(START_INFO.offset.store_mfn, 48);
+  assert.equal(START_INFO.offset.console_mfn, 64);
+  assert.equal(START_INFO.offset.pt_base, 80);
+  assert.equal(START_INFO.offset.cmd_line, 100);
+  assert.equal(START_INFO.size, 1136);
+  assert.equal(MMU_UPDATE.size, 16);
+  assert.equal(MMUEXT_OP.size, 24);
+  assert.equal(MMUEXT_OP.offset.arg1, 8);
+  assert.equal(MULTICALL_ENTRY.size, 64);
+  assert.equal(EVTCHN_STATUS.size, 24);
+  assert.equal(EVTCHN_STATUS.offset.u_port, 20);
+  assert.equal(SCHED_POLL.offset.timeout, 16);
+  assert.equal(VCPU_RUNSTATE_INFO.size, 48);
+  assert.equal(XEN_MEMORY_RESERVATION.size, 32);
+  assert.equal(XEN_MEMORY_RESERVATION.offset.domid, 24);
+  assert.equal(GRANT_ENTRY_V1.size, 8);
+  assert.equal(GNTTAB_SETUP_TABLE.offset.frame_list, 16);
+});
+
+Deno.test("struct aligns 64-bit fields to 8 and pads to the widest field", () => {
+  const s = struct("t", "test", [["a", "u8"], ["b", "u64"], ["c", "u16"]]);
+  assert.deepEqual(s.offset, { a: 0, b: 8, c: 16 });
+  assert.equal(s.size, 24);
+  assert.equal(s.align, 8);
+});

@@ -1,0 +1,45 @@
+/**
+ * Per-vCPU operations (`xen/vcpu.h`): `vcpu_op(cmd, vcpuid, arg)`.
+ *
+ * @module
+ */
+
+import { struct } from "./struct.ts";
+
+/** Bring a vCPU up. */
+export const VCPUOP_up = 1;
+/** Take a vCPU down. */
+export const VCPUOP_down = 2;
+/** Is the vCPU up? Returns 1 or 0. */
+export const VCPUOP_is_up = 3;
+/** Read a vCPU's runstate into `vcpu_runstate_info`. */
+export const VCPUOP_get_runstate_info = 4;
+/** Arm the one-shot timer: arg points at `vcpu_set_singleshot_timer`. */
+export const VCPUOP_set_singleshot_timer = 8;
+/** Disarm the one-shot timer. */
+export const VCPUOP_stop_singleshot_timer = 9;
+
+/** Flag: fail with -ETIME if the timeout is already in the past. */
+export const VCPU_SSHOTTMR_future = 1;
+
+/** Runstate: running. */
+export const RUNSTATE_running = 0;
+/** Runstate: runnable, waiting for a CPU. */
+export const RUNSTATE_runnable = 1;
+/** Runstate: blocked. */
+export const RUNSTATE_blocked = 2;
+/** Runstate: offline (down or paused). */
+export const RUNSTATE_offline = 3;
+
+/** `struct vcpu_runstate_info`. */
+export const VCPU_RUNSTATE_INFO = struct("vcpu_runstate_info", "time spent in each state", [
+  ["state", "i32", 1, "RUNSTATE_*"],
+  ["state_entry_time", "u64", 1, "system time of entry into the current state"],
+  ["time", "u64", 4, "ns spent in each state"],
+]);
+
+/** `struct vcpu_set_singleshot_timer`. */
+export const VCPU_SET_SINGLESHOT_TIMER = struct("vcpu_set_singleshot_timer", "arm a timer", [
+  ["timeout_abs_ns", "u64"],
+  ["flags", "u32", 1, "VCPU_SSHOTTMR_*"],
+]);

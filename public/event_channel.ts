@@ -6,7 +6,7 @@
  * @module
  */
 
-import { struct } from "./struct.ts";
+import { type Struct, struct } from "./struct.ts";
 
 /** Connect a local port to a remote domain's unbound port. */
 export const EVTCHNOP_bind_interdomain = 0;
@@ -52,14 +52,18 @@ export const VIRQ_DOM_EXC = 3;
 export const NR_VIRQS = 24;
 
 /** `struct evtchn_alloc_unbound`: IN dom, remote_dom; OUT port. */
-export const EVTCHN_ALLOC_UNBOUND = struct("evtchn_alloc_unbound", "allocate an unbound port", [
-  ["dom", "u16", 1, "DOMID_SELF or (privileged) another domain"],
-  ["remote_dom", "u16", 1, "domain allowed to bind it"],
-  ["port", "u32", 1, "OUT: the new port"],
-]);
+export const EVTCHN_ALLOC_UNBOUND: Struct<"dom" | "remote_dom" | "port"> = struct(
+  "evtchn_alloc_unbound",
+  "allocate an unbound port",
+  [
+    ["dom", "u16", 1, "DOMID_SELF or (privileged) another domain"],
+    ["remote_dom", "u16", 1, "domain allowed to bind it"],
+    ["port", "u32", 1, "OUT: the new port"],
+  ],
+);
 
 /** `struct evtchn_bind_interdomain`: IN remote_dom, remote_port; OUT local_port. */
-export const EVTCHN_BIND_INTERDOMAIN = struct(
+export const EVTCHN_BIND_INTERDOMAIN: Struct<"remote_dom" | "remote_port" | "local_port"> = struct(
   "evtchn_bind_interdomain",
   "connect to a remote port",
   [
@@ -70,35 +74,48 @@ export const EVTCHN_BIND_INTERDOMAIN = struct(
 );
 
 /** `struct evtchn_bind_virq`: IN virq, vcpu; OUT port. */
-export const EVTCHN_BIND_VIRQ = struct("evtchn_bind_virq", "bind a virtual IRQ", [
-  ["virq", "u32"],
-  ["vcpu", "u32"],
-  ["port", "u32", 1, "OUT"],
-]);
+export const EVTCHN_BIND_VIRQ: Struct<"virq" | "vcpu" | "port"> = struct(
+  "evtchn_bind_virq",
+  "bind a virtual IRQ",
+  [
+    ["virq", "u32"],
+    ["vcpu", "u32"],
+    ["port", "u32", 1, "OUT"],
+  ],
+);
 
 /** `struct evtchn_bind_ipi`: IN vcpu; OUT port. */
-export const EVTCHN_BIND_IPI = struct("evtchn_bind_ipi", "bind an IPI", [
+export const EVTCHN_BIND_IPI: Struct<"vcpu" | "port"> = struct("evtchn_bind_ipi", "bind an IPI", [
   ["vcpu", "u32"],
   ["port", "u32", 1, "OUT"],
 ]);
 
 /** `struct evtchn_close`, `evtchn_send`, `evtchn_unmask`: one port. */
-export const EVTCHN_PORT = struct("evtchn_port_op", "close, send or unmask a port", [
-  ["port", "u32"],
-]);
+export const EVTCHN_PORT: Struct<"port"> = struct(
+  "evtchn_port_op",
+  "close, send or unmask a port",
+  [
+    ["port", "u32"],
+  ],
+);
 
 /** `struct evtchn_status`: IN dom, port; OUT status, vcpu, and the union (see fields). */
-export const EVTCHN_STATUS = struct("evtchn_status", "query a port", [
-  ["dom", "u16"],
-  ["port", "u32"],
-  ["status", "u32", 1, "OUT: EVTCHNSTAT_*"],
-  ["vcpu", "u32", 1, "OUT: vCPU notified"],
-  ["u_dom", "u16", 1, "OUT: unbound.dom / interdomain.dom"],
-  ["u_port", "u32", 1, "OUT: interdomain.port; virq for EVTCHNSTAT_virq is at u_dom's offset"],
-]);
+export const EVTCHN_STATUS: Struct<"dom" | "port" | "status" | "vcpu" | "u_dom" | "u_port"> =
+  struct("evtchn_status", "query a port", [
+    ["dom", "u16"],
+    ["port", "u32"],
+    ["status", "u32", 1, "OUT: EVTCHNSTAT_*"],
+    ["vcpu", "u32", 1, "OUT: vCPU notified"],
+    ["u_dom", "u16", 1, "OUT: unbound.dom / interdomain.dom"],
+    ["u_port", "u32", 1, "OUT: interdomain.port; virq for EVTCHNSTAT_virq is at u_dom's offset"],
+  ]);
 
 /** `struct evtchn_bind_vcpu`: IN port, vcpu. */
-export const EVTCHN_BIND_VCPU = struct("evtchn_bind_vcpu", "notify another vCPU", [
-  ["port", "u32"],
-  ["vcpu", "u32"],
-]);
+export const EVTCHN_BIND_VCPU: Struct<"port" | "vcpu"> = struct(
+  "evtchn_bind_vcpu",
+  "notify another vCPU",
+  [
+    ["port", "u32"],
+    ["vcpu", "u32"],
+  ],
+);

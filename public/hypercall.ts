@@ -92,8 +92,8 @@ export const SBI_BASE_GET_MIMPID = 6;
 /** SBI success. */
 export const SBI_SUCCESS = 0;
 /** SBI error: not supported. */
-export const SBI_ERR_NOT_SUPPORTED = -2;
+export const SBI_ERR_NOT_SUPPORTED: number = -2;
 /** SBI error: invalid parameter. */
-export const SBI_ERR_INVALID_PARAM = -3;
+export const SBI_ERR_INVALID_PARAM: number = -3;
 /** SBI implementation id we report (none assigned; 0x7061 = "pa"). */
 export const SBI_IMPL_ID_PARAVIRT = 0x7061;

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { struct } from "./struct.ts";
+import { type Struct, struct } from "./struct.ts";
 
 /** Give the domain more frames; their MFNs are written to extent_start. */
 export const XENMEM_increase_reservation = 0;
@@ -18,7 +18,9 @@ export const XENMEM_current_reservation = 3;
 export const XENMEM_maximum_reservation = 4;
 
 /** `struct xen_memory_reservation` (ARM layout). */
-export const XEN_MEMORY_RESERVATION = struct("xen_memory_reservation", "a reservation change", [
+export const XEN_MEMORY_RESERVATION: Struct<
+  "extent_start" | "nr_extents" | "extent_order" | "mem_flags" | "domid"
+> = struct("xen_memory_reservation", "a reservation change", [
   ["extent_start", "u64", 1, "guest handle: virtual address of an array of u64 frame numbers"],
   ["nr_extents", "u64", 1, "number of extents"],
   ["extent_order", "u32", 1, "log2 of frames per extent (0 only here)"],

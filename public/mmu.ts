@@ -14,7 +14,7 @@
  * @module
  */
 
-import { struct } from "./struct.ts";
+import { type Struct, struct } from "./struct.ts";
 
 /** mmu_update command: normal validated PTE update. */
 export const MMU_NORMAL_PT_UPDATE = 0;
@@ -24,7 +24,7 @@ export const MMU_MACHPHYS_UPDATE = 1;
 export const MMU_PT_UPDATE_PRESERVE_AD = 2;
 
 /** `struct mmu_update`. */
-export const MMU_UPDATE = struct("mmu_update", "one PTE update", [
+export const MMU_UPDATE: Struct<"ptr" | "val"> = struct("mmu_update", "one PTE update", [
   ["ptr", "u64", 1, "machine address of the PTE | command"],
   ["val", "u64", 1, "new PTE value"],
 ]);
@@ -47,11 +47,15 @@ export const MMUEXT_TLB_FLUSH_ALL = 10;
 export const MMUEXT_INVLPG_ALL = 11;
 
 /** `struct mmuext_op` (unions written as their widest member). */
-export const MMUEXT_OP = struct("mmuext_op", "one extended MMU operation", [
-  ["cmd", "u32"],
-  ["arg1", "u64", 1, "mfn (pin, unpin, new_baseptr) or linear_addr (invlpg)"],
-  ["arg2", "u64", 1, "nr_ents / vcpumask / src_mfn (unused here)"],
-]);
+export const MMUEXT_OP: Struct<"cmd" | "arg1" | "arg2"> = struct(
+  "mmuext_op",
+  "one extended MMU operation",
+  [
+    ["cmd", "u32"],
+    ["arg1", "u64", 1, "mfn (pin, unpin, new_baseptr) or linear_addr (invlpg)"],
+    ["arg2", "u64", 1, "nr_ents / vcpumask / src_mfn (unused here)"],
+  ],
+);
 
 /** update_va_mapping flags: no flush. */
 export const UVMF_NONE = 0;

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { struct } from "./struct.ts";
+import { type Struct, struct } from "./struct.ts";
 
 /** Give up the CPU voluntarily. */
 export const SCHEDOP_yield = 0;
@@ -27,16 +27,20 @@ export const SHUTDOWN_crash = 3;
 export const SHUTDOWN_watchdog = 4;
 
 /** `struct sched_shutdown`. */
-export const SCHED_SHUTDOWN = struct("sched_shutdown", "shutdown request", [
+export const SCHED_SHUTDOWN: Struct<"reason"> = struct("sched_shutdown", "shutdown request", [
   ["reason", "u32", 1, "SHUTDOWN_*"],
 ]);
 
 /** `struct sched_poll`. */
-export const SCHED_POLL = struct("sched_poll", "poll a set of ports", [
-  ["ports", "u64", 1, "guest handle: virtual address of an array of u32 ports"],
-  ["nr_ports", "u32"],
-  ["timeout", "u64", 1, "absolute system time in ns; 0 for none"],
-]);
+export const SCHED_POLL: Struct<"ports" | "nr_ports" | "timeout"> = struct(
+  "sched_poll",
+  "poll a set of ports",
+  [
+    ["ports", "u64", 1, "guest handle: virtual address of an array of u32 ports"],
+    ["nr_ports", "u32"],
+    ["timeout", "u64", 1, "absolute system time in ns; 0 for none"],
+  ],
+);
 
 /** Most ports one poll may name (Xen limits this too). */
 export const SCHED_POLL_MAX_PORTS = 128;

@@ -10,10 +10,19 @@
  * @module
  */
 
-import { struct } from "./struct.ts";
+import { type Struct, struct } from "./struct.ts";
 
 /** Per-vCPU time (`struct vcpu_time_info`): system time = system_time + scaled(tsc - tsc_timestamp). */
-export const VCPU_TIME_INFO = struct("vcpu_time_info", "per-vCPU time record", [
+export const VCPU_TIME_INFO: Struct<
+  | "version"
+  | "pad0"
+  | "tsc_timestamp"
+  | "system_time"
+  | "tsc_to_system_mul"
+  | "tsc_shift"
+  | "flags"
+  | "pad1"
+> = struct("vcpu_time_info", "per-vCPU time record", [
   ["version", "u32", 1, "odd while being updated"],
   ["pad0", "u32"],
   ["tsc_timestamp", "u64", 1, "value of the time CSR when system_time was taken"],
@@ -25,7 +34,19 @@ export const VCPU_TIME_INFO = struct("vcpu_time_info", "per-vCPU time record", [
 ]);
 
 /** Per-vCPU event and time info (`struct vcpu_info`), 48 bytes. */
-export const VCPU_INFO = struct("vcpu_info", "per-vCPU event upcall state and time", [
+export const VCPU_INFO: Struct<
+  | "evtchn_upcall_pending"
+  | "evtchn_upcall_mask"
+  | "evtchn_pending_sel"
+  | "time_version"
+  | "time_pad0"
+  | "time_tsc_timestamp"
+  | "time_system_time"
+  | "time_tsc_to_system_mul"
+  | "time_tsc_shift"
+  | "time_flags"
+  | "time_pad1"
+> = struct("vcpu_info", "per-vCPU event upcall state and time", [
   ["evtchn_upcall_pending", "u8", 1, "set by the hypervisor when an upcall is due"],
   ["evtchn_upcall_mask", "u8", 1, "set by the guest to hold off upcalls"],
   ["evtchn_pending_sel", "u64", 1, "bit w: word w of evtchn_pending has pending ports"],
@@ -45,7 +66,18 @@ export const LEGACY_MAX_VCPUS = 1;
 export const EVTCHN_2L_NR_CHANNELS = 64 * 64;
 
 /** The shared-info page (`struct shared_info`), 1088 bytes. */
-export const SHARED_INFO = struct(
+export const SHARED_INFO: Struct<
+  | "vcpu0_evtchn_upcall_pending"
+  | "vcpu0_evtchn_upcall_mask"
+  | "vcpu0_evtchn_pending_sel"
+  | "vcpu0_time"
+  | "evtchn_pending"
+  | "evtchn_mask"
+  | "wc_version"
+  | "wc_sec"
+  | "wc_nsec"
+  | "wc_sec_hi"
+> = struct(
   "shared_info",
   "the page shared between a domain and the hypervisor",
   [

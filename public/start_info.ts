@@ -6,7 +6,7 @@
  * @module
  */
 
-import { struct } from "./struct.ts";
+import { type Struct, struct } from "./struct.ts";
 
 /** Length of the command line field. */
 export const MAX_GUEST_CMDLINE = 1024;
@@ -19,7 +19,25 @@ export const SIF_PRIVILEGED = 1 << 0;
 export const SIF_INITDOMAIN = 1 << 1;
 
 /** `struct start_info`. */
-export const START_INFO = struct("start_info", "what a PV domain is told at boot", [
+export const START_INFO: Struct<
+  | "magic"
+  | "nr_pages"
+  | "shared_info"
+  | "flags"
+  | "store_mfn"
+  | "store_evtchn"
+  | "console_mfn"
+  | "console_evtchn"
+  | "console_pad"
+  | "pt_base"
+  | "nr_pt_frames"
+  | "mfn_list"
+  | "mod_start"
+  | "mod_len"
+  | "cmd_line"
+  | "first_p2m_pfn"
+  | "nr_p2m_frames"
+> = struct("start_info", "what a PV domain is told at boot", [
   ["magic", "u8", 32, '"xen-3.0-riscv32", NUL-padded'],
   ["nr_pages", "u32", 1, "pages of pseudo-physical memory"],
   ["shared_info", "u32", 1, "MACHINE address of the shared-info page (map it yourself)"],

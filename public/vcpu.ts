@@ -4,7 +4,7 @@
  * @module
  */
 
-import { struct } from "./struct.ts";
+import { type Struct, struct } from "./struct.ts";
 
 /** Bring a vCPU up. */
 export const VCPUOP_up = 1;
@@ -32,14 +32,22 @@ export const RUNSTATE_blocked = 2;
 export const RUNSTATE_offline = 3;
 
 /** `struct vcpu_runstate_info`. */
-export const VCPU_RUNSTATE_INFO = struct("vcpu_runstate_info", "time spent in each state", [
-  ["state", "i32", 1, "RUNSTATE_*"],
-  ["state_entry_time", "u64", 1, "system time of entry into the current state"],
-  ["time", "u64", 4, "ns spent in each state"],
-]);
+export const VCPU_RUNSTATE_INFO: Struct<"state" | "state_entry_time" | "time"> = struct(
+  "vcpu_runstate_info",
+  "time spent in each state",
+  [
+    ["state", "i32", 1, "RUNSTATE_*"],
+    ["state_entry_time", "u64", 1, "system time of entry into the current state"],
+    ["time", "u64", 4, "ns spent in each state"],
+  ],
+);
 
 /** `struct vcpu_set_singleshot_timer`. */
-export const VCPU_SET_SINGLESHOT_TIMER = struct("vcpu_set_singleshot_timer", "arm a timer", [
-  ["timeout_abs_ns", "u64"],
-  ["flags", "u32", 1, "VCPU_SSHOTTMR_*"],
-]);
+export const VCPU_SET_SINGLESHOT_TIMER: Struct<"timeout_abs_ns" | "flags"> = struct(
+  "vcpu_set_singleshot_timer",
+  "arm a timer",
+  [
+    ["timeout_abs_ns", "u64"],
+    ["flags", "u32", 1, "VCPU_SSHOTTMR_*"],
+  ],
+);

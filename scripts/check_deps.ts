@@ -17,6 +17,7 @@ export const ALLOWED: Record<string, string[]> = {
   mmu: [],
   elf: [],
   cpu: ["mmu"],
+  events: ["public", "mmu"],
   board: ["cpu", "mmu", "elf"],
   guests: ["public"],
   tests: ["public", "mmu", "elf", "cpu", "board", "guests"],

@@ -69,6 +69,8 @@ export class ChannelTable {
   readonly maxPorts: number;
   /** Called when an upcall becomes due for a vCPU (raise its interrupt line, wake it). */
   onUpcall: (vcpu: number) => void = () => {};
+  /** Called when a port becomes pending, masked or not (wakes vCPUs polling it). */
+  onPending: (port: number) => void = () => {};
   /** Events sent from this table (a metric). */
   sent = 0;
 
@@ -249,6 +251,7 @@ export class ChannelTable {
     const bits = this.#bits;
     if (!bits || !this.#valid(port) || this.#state[port] === FREE) return;
     if (bits.testAndSetPending(port)) return;
+    this.onPending(port);
     if (!bits.isMasked(port) && !bits.testAndSetSelector(port)) this.#markUpcall(this.#vcpu[port]);
   }
 

@@ -23,6 +23,7 @@ import { SHARED_INFO, VCPU_INFO } from "@paravirt/public";
 import type { MachineMemory } from "./machine_memory.ts";
 import { Paging } from "./paging.ts";
 import { Vcpu } from "./vcpu.ts";
+import type { BuildLayout } from "./builder.ts";
 import { DomainConsole } from "./console.ts";
 import { grantFrameIndex, sharedInfoIndex, SPECIAL_FRAMES } from "./layout.ts";
 import { GRANT_TABLE_MAX_FRAMES } from "@paravirt/public";
@@ -88,6 +89,8 @@ export class Domain {
   weight = 256;
   /** Scheduler cap in percent of one CPU (0 = none). */
   cap = 0;
+  /** Where the builder put things, once built. */
+  layout: BuildLayout | undefined;
   /** System time when its first vCPU first ran, or -1. */
   firstRunAt: number = -1;
 

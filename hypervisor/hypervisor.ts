@@ -178,6 +178,22 @@ export class Hypervisor implements HypercallHost {
    * or does not fit; nothing is left allocated then.
    */
   createDomain(config: DomainConfig, kernel: Uint8Array): Domain {
+    const domain = this.allocateDomain(config);
+    try {
+      this.buildDomain(domain, kernel, { cmdline: config.cmdline, module: config.module });
+    } catch (error) {
+      this.destroy(domain);
+      throw error;
+    }
+    return domain;
+  }
+
+  /**
+   * The first half of {@link createDomain} (Xen's `domain_create`): a paused, empty domain with
+   * its memory and event channels, so a toolstack can wire channels before the kernel boots.
+   * Throws a RangeError for a bad configuration.
+   */
+  allocateDomain(config: DomainConfig): Domain {
     const { name } = config;
     if (typeof name !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
       throw new RangeError(`Domain name ${JSON.stringify(name)} is not 1-64 of [A-Za-z0-9._-]`);
@@ -195,29 +211,24 @@ export class Hypervisor implements HypercallHost {
     if (this.#domains.size >= MAX_DOMAINS) {
       throw new RangeError(`The host already runs ${MAX_DOMAINS} domains`);
     }
-    checkKernel(kernel, pages);
-    const now = this.clock.now();
     const domid = this.#allocateDomid();
-    const domain = new Domain(domid, { name, pages, maxPages, vcpus }, this.machine, this, now);
-    try {
-      const storePort = domain.events.allocUnbound(0);
-      const consolePort = domain.events.allocUnbound(0);
-      const layout = buildPvDomain(domain, kernel, {
-        cmdline: config.cmdline,
-        module: config.module,
-        storeEvtchn: storePort,
-        consoleEvtchn: consolePort,
-      });
-      this.#attach(domain, layout);
-      this.scheduler.setParams(domid, { weight: config.weight ?? 256, cap: config.cap ?? 0 });
-      domain.weight = config.weight ?? 256;
-      domain.cap = config.cap ?? 0;
-    } catch (error) {
-      for (const vcpu of domain.vcpus) this.scheduler.remove(vcpu);
-      this.#domains.delete(domid);
-      this.machine.releaseRegion(domain.region);
-      throw error;
+    const domain = new Domain(
+      domid,
+      { name, pages, maxPages, vcpus },
+      this.machine,
+      this,
+      this.clock.now(),
+    );
+    this.#domains.set(domid, domain);
+    domain.events.onUpcall = () => this.#upcallLine(domain);
+    domain.events.onPending = () => this.#wakePollers(domain);
+    domain.console.onInput = () => domain.events.raiseVirq(VIRQ_CONSOLE);
+    for (const vcpu of domain.vcpus) {
+      vcpu.hart.readTime = () => ticksAt(this.clock.now());
+      vcpu.runstateEntry = domain.createdAt;
+      this.scheduler.insert(vcpu);
     }
+    this.setSchedParams(domain, { weight: config.weight ?? 256, cap: config.cap ?? 0 });
     this.log(
       `d${domid} "${name}": ${pages} pages, ${vcpus} vCPU(s), machine frames 0x${
         domain.region.firstFrame.toString(16)
@@ -226,27 +237,38 @@ export class Hypervisor implements HypercallHost {
     return domain;
   }
 
+  /**
+   * The second half of {@link createDomain} (Xen's domain builder): loads the kernel, allocates
+   * the xenstore and console ports (unbound, for dom0), and readies vCPU 0. The domain stays
+   * paused. Throws a `BuildError` for an image that is malformed or does not fit.
+   */
+  buildDomain(
+    domain: Domain,
+    kernel: Uint8Array,
+    options: { cmdline?: string; module?: Uint8Array } = {},
+  ): BuildLayout {
+    if (domain.vcpus[0].baseMfn >= 0) throw new RangeError(`Domain ${domain.id} is already built`);
+    checkKernel(kernel, domain.initialPages);
+    const storePort = domain.events.allocUnbound(0);
+    const consolePort = domain.events.allocUnbound(0);
+    const layout = buildPvDomain(domain, kernel, {
+      cmdline: options.cmdline,
+      module: options.module,
+      storeEvtchn: storePort,
+      consoleEvtchn: consolePort,
+    });
+    // Stores to the shared-info page can lower or raise the upcall line at once.
+    domain.memory.watchStores(domain.sharedInfoMfn * 4096, () => this.#upcallLine(domain));
+    this.#writeWallClock(domain);
+    domain.layout = layout;
+    return layout;
+  }
+
   #allocateDomid(): number {
     for (;;) {
       const domid = this.#nextDomid;
       this.#nextDomid = domid + 1 >= DOMID_FIRST_RESERVED ? 1 : domid + 1;
       if (!this.#domains.has(domid)) return domid;
-    }
-  }
-
-  /** Wires a built domain into the hypervisor: events, time, timers, the scheduler. */
-  #attach(domain: Domain, _layout: BuildLayout): void {
-    this.#domains.set(domain.id, domain);
-    domain.events.onUpcall = () => this.#upcallLine(domain);
-    domain.events.onPending = () => this.#wakePollers(domain);
-    domain.console.onInput = () => domain.events.raiseVirq(VIRQ_CONSOLE);
-    // Stores to the shared-info page can lower or raise the upcall line at once.
-    domain.memory.watchStores(domain.sharedInfoMfn * 4096, () => this.#upcallLine(domain));
-    this.#writeWallClock(domain);
-    for (const vcpu of domain.vcpus) {
-      vcpu.hart.readTime = () => ticksAt(this.clock.now());
-      vcpu.runstateEntry = domain.createdAt;
-      this.scheduler.insert(vcpu);
     }
   }
 

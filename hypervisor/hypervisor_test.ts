@@ -74,3 +74,61 @@ Deno.test("two guests run side by side and destroying one frees its memory", asy
   assert.equal(hv.machine.framesInUse, used - a.domain.region.frameCount);
   assert.equal(hv.domain(a.domain.id), undefined);
 });
+
+Deno.test("memory_op: reservations grow to the maximum, shrink, and freed frames are gone", async () => {
+  const hv = new Hypervisor();
+  const probe = await createProbe(hv, "mem", "test=memory", 4, { maxMemoryMiB: 4 + 8 / 256 });
+  hv.unpause(probe.domain);
+  await runUntil(hv, () => probe.domain.shutdownReason !== undefined);
+  assert.deepEqual(failures(probe.output()), [], probe.output());
+  assert.equal(probe.domain.shutdownReason, SHUTDOWN_poweroff);
+  assert.equal(probe.domain.pages, 4 * 256, "every extra frame went back");
+});
+
+Deno.test("event channels: bad ports and foreign bindings are refused", async () => {
+  const hv = new Hypervisor();
+  const victim = await createProbe(hv, "victim", "test=spin n=100");
+  const port = victim.domain.events.allocUnbound(0);
+  const attacker = await createProbe(
+    hv,
+    "attacker",
+    `test=evtchn victim_dom=${victim.domain.id} victim_port=${port}`,
+  );
+  hv.unpause(attacker.domain);
+  await runUntil(hv, () => attacker.domain.shutdownReason !== undefined);
+  assert.deepEqual(failures(attacker.output()), [], attacker.output());
+  assert.equal(attacker.domain.shutdownReason, SHUTDOWN_poweroff);
+  const status = victim.domain.events.status(port);
+  assert.equal(typeof status === "object" && status.status, 1, "still unbound, for dom0 only");
+});
+
+Deno.test("event channels: two guests ping-pong over an interdomain channel", async () => {
+  const hv = new Hypervisor();
+  const kernel = await probeGuest();
+  // The toolstack's way: create both domains, wire the channel, then build each with its port.
+  const ping = hv.allocateDomain({ name: "ping", memoryMiB: 4 });
+  const pong = hv.allocateDomain({ name: "pong", memoryMiB: 4 });
+  const pingPort = ping.events.allocUnbound(pong.id);
+  const pongPort = pong.events.bindInterdomain(ping.id, pingPort);
+  assert.ok(pingPort > 0 && pongPort > 0);
+  hv.buildDomain(ping, kernel, { cmdline: `test=pingpong role=ping port=${pingPort} rounds=200` });
+  hv.buildDomain(pong, kernel, { cmdline: `test=pingpong role=pong port=${pongPort} rounds=200` });
+  let pingOut = "";
+  ping.console.listen((b) => pingOut += new TextDecoder().decode(b));
+  hv.unpause(pong);
+  hv.unpause(ping);
+  await runUntil(hv, () => ping.shutdownReason !== undefined && pong.shutdownReason !== undefined);
+  assert.equal(ping.shutdownReason, SHUTDOWN_poweroff);
+  assert.equal(pong.shutdownReason, SHUTDOWN_poweroff);
+  assert.match(pingOut, /ping: 200 rounds, \d+ ns per round trip/);
+});
+
+Deno.test("console input reaches the guest through CONSOLEIO_read", async () => {
+  const hv = new Hypervisor();
+  const probe = await createProbe(hv, "echo", "test=console");
+  hv.unpause(probe.domain);
+  await runUntil(hv, () => probe.output().includes("echo ready"));
+  hv.consoleInput(probe.domain, new TextEncoder().encode("abc q"));
+  await runUntil(hv, () => probe.domain.shutdownReason !== undefined);
+  assert.match(probe.output(), /echo ready\nabc q/);
+});

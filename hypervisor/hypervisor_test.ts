@@ -132,3 +132,33 @@ Deno.test("console input reaches the guest through CONSOLEIO_read", async () => 
   await runUntil(hv, () => probe.domain.shutdownReason !== undefined);
   assert.match(probe.output(), /echo ready\nabc q/);
 });
+
+Deno.test("null calls: a hypercall and a guest-handled ecall from U both round-trip", async () => {
+  const { output, reason } = await runProbe("test=nullcall n=2000");
+  assert.deepEqual(failures(output), [], output);
+  assert.match(output, /nullcall: hypercall \d+ ns, guest ecall \d+ ns/);
+  assert.equal(reason, SHUTDOWN_poweroff);
+});
+
+Deno.test("a hostile guest's attacks leave a neighbour untouched", async () => {
+  const hv = new Hypervisor();
+  const victim = await createProbe(hv, "victim", "test=spin n=3000000");
+  const attacker = await createProbe(
+    hv,
+    "attacker",
+    `test=paging victim_mfn=${victim.domain.region.firstFrame + 5}`,
+    8,
+  );
+  const before = victim.domain.region.bytes.slice(0, 64 * 4096);
+  hv.unpause(attacker.domain);
+  await runUntil(hv, () => attacker.domain.shutdownReason !== undefined);
+  assert.deepEqual(failures(attacker.output()), [], attacker.output());
+  assert.deepEqual(victim.domain.region.bytes.slice(0, 64 * 4096), before, "victim memory intact");
+  hv.unpause(victim.domain);
+  await runUntil(hv, () => victim.domain.shutdownReason !== undefined);
+  assert.equal(victim.domain.shutdownReason, SHUTDOWN_poweroff);
+  // The same computation on a fresh hypervisor gives the same checksum.
+  const alone = await runProbe("test=spin n=3000000");
+  const checksum = (text: string) => text.match(/checksum=(0x[0-9a-f]+)/)?.[1];
+  assert.equal(checksum(victim.output()), checksum(alone.output));
+});

@@ -3,7 +3,7 @@ import { SHUTDOWN_crash, SHUTDOWN_poweroff } from "@paravirt/public";
 import { Hypervisor } from "./hypervisor.ts";
 import { BuildError } from "./builder.ts";
 import { createProbe, runProbe, runUntil } from "./_test_util.ts";
-import { probeGuest } from "./_test_guests.ts";
+import { probeGuest } from "./probe_guest.ts";
 
 function failures(output: string): string[] {
   return output.split("\n").filter((line) => line.startsWith("FAIL"));

@@ -19,9 +19,10 @@ export const ALLOWED: Record<string, string[]> = {
   cpu: ["mmu"],
   events: ["public", "mmu"],
   hypervisor: ["public", "mmu", "cpu", "elf", "events"],
+  drivers: ["public", "mmu", "events"],
   board: ["cpu", "mmu", "elf"],
   guests: ["public"],
-  tests: ["public", "mmu", "elf", "cpu", "board", "guests", "events", "hypervisor"],
+  tests: ["public", "mmu", "elf", "cpu", "board", "guests", "events", "hypervisor", "drivers"],
 };
 
 /** Finds cycles in a dependency graph; returns one cycle as a list of names, or undefined. */

@@ -26,6 +26,24 @@ const TO_HV_SEQ = 2;
 const TO_HV_BITS = 3;
 const WORDS = 4;
 
+/**
+ * `Atomics.waitAsync` with a timer beside it: Deno does not count a pending waitAsync as work that
+ * keeps the event loop alive, so the timer does (and is cleared as soon as either fires).
+ */
+async function waitWord(
+  words: Int32Array,
+  index: number,
+  value: number,
+  timeoutMs: number,
+): Promise<void> {
+  const result = Atomics.waitAsync(words, index, value, timeoutMs);
+  if (!result.async) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs));
+  await Promise.race([result.value, timeout]);
+  clearTimeout(timer);
+}
+
 /** Slots one doorbell carries. */
 export const DOORBELL_SLOTS = 32;
 
@@ -55,8 +73,7 @@ export class WakeWord {
 
   /** Waits (asynchronously) until the word differs from `seen` or `timeoutMs` passes. */
   async wait(seen: number, timeoutMs: number): Promise<void> {
-    const result = Atomics.waitAsync(this.#word, 0, seen, timeoutMs);
-    if (result.async) await result.value;
+    await waitWord(this.#word, 0, seen, timeoutMs);
   }
 }
 
@@ -108,10 +125,7 @@ export class Doorbell {
    */
   async wait(timeoutMs: number): Promise<void> {
     const seq = Atomics.load(this.#words, TO_BACKEND_SEQ);
-    if (seq === this.#seenToBackend) {
-      const result = Atomics.waitAsync(this.#words, TO_BACKEND_SEQ, seq, timeoutMs);
-      if (result.async) await result.value;
-    }
+    if (seq === this.#seenToBackend) await waitWord(this.#words, TO_BACKEND_SEQ, seq, timeoutMs);
     this.#seenToBackend = Atomics.load(this.#words, TO_BACKEND_SEQ);
   }
 

@@ -19,7 +19,8 @@ export const ALLOWED: Record<string, string[]> = {
   cpu: ["mmu"],
   board: ["cpu", "mmu", "elf"],
   guests: ["public"],
-  tests: ["public", "mmu", "elf", "cpu", "board", "guests"],
+  dom0: ["public"],
+  tests: ["public", "mmu", "elf", "cpu", "board", "guests", "dom0"],
 };
 
 /** Finds cycles in a dependency graph; returns one cycle as a list of names, or undefined. */

@@ -52,7 +52,7 @@ export function serveUnixSocket(
   const serve = async (socket: Deno.Conn) => {
     const out: Uint8Array[] = [];
     let queued = 0;
-    let writing = false;
+    let writing: Promise<void> | undefined;
     let drained: (() => void) | undefined;
     const client: Connection = daemon.connect({
       domid: 0,
@@ -65,11 +65,10 @@ export function serveUnixSocket(
         }
         out.push(message);
         queued += message.length;
-        if (!writing) void writeOut();
+        writing ??= writeOut();
       },
     });
     const writeOut = async () => {
-      writing = true;
       try {
         while (out.length > 0) {
           const message = out.shift()!;
@@ -85,7 +84,7 @@ export function serveUnixSocket(
           socket.close();
         } catch { /* already closed */ }
       } finally {
-        writing = false;
+        writing = undefined;
       }
     };
     const assembler = new MessageAssembler();
@@ -108,7 +107,9 @@ export function serveUnixSocket(
     } catch {
       // An oversized message or a broken socket: drop the client.
     } finally {
+      // Stop taking requests, but let the answers already given reach the client first.
       daemon.disconnect(client);
+      while (writing && !closing) await writing;
       open.delete(socket);
       try {
         socket.close();

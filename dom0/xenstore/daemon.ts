@@ -90,6 +90,8 @@ export interface XenstoredMetrics {
   errors: number;
   /** Watch events sent. */
   watchEvents: number;
+  /** Watch events too long for one message (path plus token over the payload limit). */
+  droppedEvents: number;
   /** Transactions committed. */
   commits: number;
   /** Transaction commits refused with `EAGAIN`. */
@@ -168,6 +170,7 @@ export class Xenstored {
     requests: 0,
     errors: 0,
     watchEvents: 0,
+    droppedEvents: 0,
     commits: 0,
     conflicts: 0,
     internalErrors: 0,
@@ -226,6 +229,22 @@ export class Xenstored {
     if (!Number.isInteger(domid) || domid <= 0 || domid >= DOMID_FIRST_RESERVED) {
       throw new RangeError(`Domain id ${domid} cannot be introduced`);
     }
+    const ring = this.#attach(domid, endpoint);
+    this.#announce(ring);
+    return ring;
+  }
+
+  // Serves `endpoint` for `domid` (replacing an earlier ring); throws if the page is unusable,
+  // before anything changed.
+  #attach(domid: number, endpoint: RingEndpoint): RingServer {
+    const owner: { connection?: Connection } = {};
+    const ring = new RingServer(endpoint.page, {
+      notify: () => endpoint.notify(),
+      onMessage: (message) => this.handle(owner.connection!, message),
+      onReset: () => this.#resetConnection(owner.connection!),
+      onFailure: (reason) => this.#log(`xenstored: domain ${domid} ring failed: ${reason}`),
+      maxPending: this.#quota.maxPendingMessages,
+    });
     const old = this.#domains.get(domid);
     if (old) {
       old.ring.close();
@@ -237,17 +256,15 @@ export class Xenstored {
       label: `domain ${domid}`,
       deliver: (message, event) => this.#domains.get(domid)?.ring.send(message, event),
     });
-    const ring = new RingServer(endpoint.page, {
-      notify: () => endpoint.notify(),
-      onMessage: (message) => this.handle(connection, message),
-      onReset: () => this.#resetConnection(connection),
-      onFailure: (reason) => this.#log(`xenstored: domain ${domid} ring failed: ${reason}`),
-      maxPending: this.#quota.maxPendingMessages,
-    });
+    owner.connection = connection;
     this.#domains.set(domid, { connection, ring, endpoint });
+    return ring;
+  }
+
+  // Takes whatever the guest queued before, and tells the @introduceDomain watchers.
+  #announce(ring: RingServer): void {
     ring.onEvent();
     this.#fireSpecial(INTRODUCE_DOMAIN);
-    return ring;
   }
 
   /**
@@ -284,6 +301,10 @@ export class Xenstored {
     const after: (() => void)[] = [];
     let reply: Uint8Array;
     try {
+      if (message.payload.length > XENSTORE_PAYLOAD_MAX) {
+        // Only an in-process client can get here; the transports drop such clients.
+        throw new XenstoreError("E2BIG", `payload of ${message.payload.length} bytes`);
+      }
       const payload = this.#dispatch(connection, message, after);
       reply = encodeMessage(message.type, message.reqId, message.txId, payload);
     } catch (error) {
@@ -299,7 +320,15 @@ export class Xenstored {
       reply = encodeMessage(XS_ERROR, message.reqId, message.txId, joinStrings([code]));
     }
     connection.send(reply);
-    for (const action of after) action();
+    for (const action of after) {
+      try {
+        action();
+      } catch (error) {
+        // Embedder callbacks (a ring's close or notify) failing must not reach the transport.
+        this.metrics.internalErrors++;
+        this.#log(`xenstored: internal error after a request of ${connection.label}: ${error}`);
+      }
+    }
   }
 
   #caller(connection: Connection): Caller {
@@ -401,10 +430,16 @@ export class Xenstored {
           this.#log(`xenstored: cannot bind domain ${domid} ring: ${error}`);
           throw new XenstoreError("EINVAL", `cannot bind domain ${domid}`);
         }
-        // Introduce after replying, so the dom0 client sees OK before any @introduceDomain.
-        after.push(() => {
-          ring = this.introduceDomain(domid, endpoint);
-        });
+        try {
+          ring = this.#attach(domid, endpoint);
+        } catch (error) {
+          this.#log(`xenstored: unusable ring page for domain ${domid}: ${error}`);
+          endpoint.close?.();
+          throw new XenstoreError("EINVAL", `cannot serve domain ${domid}`);
+        }
+        // Serve and announce after replying, so dom0 sees OK before any @introduceDomain.
+        const attached = ring;
+        after.push(() => this.#announce(attached));
         return OK;
       }
       case XS_RELEASE: {
@@ -588,8 +623,14 @@ export class Xenstored {
   }
 
   #sendEvent(connection: Connection, path: string, token: string): void {
+    const payload = joinStrings([path, token]);
+    if (payload.length > XENSTORE_PAYLOAD_MAX) {
+      // A long relative event path with a long token: no legal message can carry it.
+      this.metrics.droppedEvents++;
+      return;
+    }
     this.metrics.watchEvents++;
-    connection.send(encodeMessage(XS_WATCH_EVENT, 0, 0, joinStrings([path, token])), true);
+    connection.send(encodeMessage(XS_WATCH_EVENT, 0, 0, payload), true);
   }
 }
 

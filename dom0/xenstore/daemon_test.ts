@@ -152,7 +152,7 @@ Deno.test("quotas stop a guest, not dom0", () => {
   // Entry size: value plus child names.
   guest5.write("n0", "v".repeat(64));
   refused(() => guest5.write("n0", "v".repeat(65)), "ENOSPC");
-  dom0.write("/local/domain/5/n0", "v".repeat(5000));
+  dom0.write("/local/domain/5/n0", "v".repeat(4000));
   // Watches.
   for (let i = 0; i < 3; i++) guest5.watch("n1", `t${i}`);
   refused(() => guest5.watch("n1", "t3"), "E2BIG");
@@ -361,6 +361,12 @@ Deno.test("introduce, release and the special watches", () => {
   assert.deepEqual(guest.events.splice(0), [{ path: "@releaseDomain", token: "g" }]);
   refused(() => dom0.getPerms("@nosuch"), "ENOENT");
   assert.equal(daemon.metrics.internalErrors, 0);
+  // A binder that hands back an unusable page: refused before anything changes.
+  const broken = new Xenstored({
+    rings: { bind: () => ({ page: new Uint8Array(16), notify() {} }) },
+  });
+  refused(() => new LocalClient(broken).introduce(3, 1, 1), "EINVAL");
+  assert.ok(!broken.isIntroduced(3));
   // Without a binder there is no way to reach guest memory.
   refused(() => new LocalClient(new Xenstored()).introduce(3, 1, 1), "EINVAL");
 });
@@ -458,4 +464,38 @@ Deno.test("reset_watches drops a client's watches and transactions", () => {
   guest5.events.length = 0;
   dom0.write("/local/domain/5/x", "1");
   assert.equal(guest5.events.length, 0);
+});
+
+Deno.test("an event too long for one message is dropped, not thrown", () => {
+  const { daemon, dom0, guest5 } = setup();
+  const token = "t".repeat(3000);
+  guest5.watch("a", token); // the initial event ("a" + token) fits
+  assert.equal(guest5.events.splice(0).length, 1);
+  dom0.write(`/local/domain/5/a/${"x".repeat(1500)}`, "");
+  assert.equal(guest5.events.length, 0);
+  assert.equal(daemon.metrics.droppedEvents, 1);
+  healthy(daemon);
+});
+
+Deno.test("an in-process payload over the limit is E2BIG; a failing embedder is contained", () => {
+  const lines: string[] = [];
+  const daemon = new Xenstored({
+    log: (line) => lines.push(line),
+    rings: {
+      bind: () => ({
+        page: new Uint8Array(new SharedArrayBuffer(4096)),
+        notify() {},
+        close() {
+          throw new Error("unmap failed");
+        },
+      }),
+    },
+  });
+  const dom0 = new LocalClient(daemon);
+  refused(() => dom0.write("/x", "v".repeat(XENSTORE_PAYLOAD_MAX)), "E2BIG");
+  dom0.introduce(3, 1, 1);
+  dom0.release(3); // the OK reply went out; the failing close is logged, not thrown
+  assert.ok(!daemon.isIntroduced(3));
+  assert.equal(daemon.metrics.internalErrors, 1);
+  assert.match(lines.join(), /unmap failed/);
 });

@@ -135,6 +135,7 @@ export class RingServer {
   #state: "connected" | "failed" | "closed" = "connected";
   #failure: string | undefined;
   #busy = false;
+  #again = false;
   #scheduled = false;
 
   /** Serves the ring in `page`. Throws TypeError/RangeError if the page is unusable. */
@@ -177,10 +178,18 @@ export class RingServer {
 
   /** The guest notified the event channel: take requests, write responses. Never throws. */
   onEvent(): void {
-    if (this.#state === "closed" || this.#busy) return;
+    if (this.#state === "closed") return;
+    if (this.#busy) {
+      // Called back from inside our own notify() or a message handler: go round once more.
+      this.#again = true;
+      return;
+    }
     this.#busy = true;
     try {
-      this.#pump();
+      do {
+        this.#again = false;
+        this.#pump();
+      } while (this.#again && !this.#scheduled && this.#state === "connected");
     } catch (error) {
       this.#fail(XENSTORE_ERROR_COMM, `internal error: ${error}`);
     } finally {
@@ -200,7 +209,9 @@ export class RingServer {
       return false;
     }
     this.#output.push(message);
-    if (!this.#busy) {
+    if (this.#busy) {
+      this.#again = true; // the running pump flushes it
+    } else {
       try {
         if (this.#flush()) this.#notify();
       } catch (error) {

@@ -344,3 +344,26 @@ Deno.test("fuzz: garbage bytes and hostile indices never escape the ring server"
     JSON.stringify(totals),
   );
 });
+
+Deno.test("work beyond the budget is rescheduled; re-entrant events are not lost", () => {
+  const page = new Uint8Array(new SharedArrayBuffer(4096));
+  const ring = new GuestRing(page);
+  const later: (() => void)[] = [];
+  const server: RingServer = new RingServer(page, {
+    // An embedder that delivers the guest's next kick synchronously from inside notify().
+    notify: () => server.onEvent(),
+    onMessage: (m) => server.send(encodeMessage(m.type, m.reqId, 0, joinStrings(["OK"]))),
+    budget: 3,
+    schedule: (fn) => later.push(fn),
+  });
+  for (let i = 0; i < 20; i++) ring.write(encodeMessage(XS_READ, i, 0, strings("x")));
+  server.onEvent();
+  const answered = ring.read().map((m) => m.reqId);
+  assert.ok(answered.length < 20, "the budget stopped it");
+  assert.equal(later.length, 1, "and it asked to be called again");
+  while (later.length > 0) {
+    later.shift()!();
+    answered.push(...ring.read().map((m) => m.reqId));
+  }
+  assert.deepEqual(answered, Array.from({ length: 20 }, (_, i) => i));
+});

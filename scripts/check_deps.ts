@@ -17,10 +17,12 @@ export const ALLOWED: Record<string, string[]> = {
   mmu: [],
   elf: [],
   cpu: ["mmu"],
+  events: ["public", "mmu"],
+  hypervisor: ["public", "mmu", "cpu", "elf", "events"],
   board: ["cpu", "mmu", "elf"],
   guests: ["public"],
   dom0: ["public"],
-  tests: ["public", "mmu", "elf", "cpu", "board", "guests", "dom0"],
+  tests: ["public", "mmu", "elf", "cpu", "board", "guests", "events", "hypervisor", "dom0"],
 };
 
 /** Finds cycles in a dependency graph; returns one cycle as a list of names, or undefined. */

@@ -23,8 +23,8 @@ Deno.test("doorbell: rings and kicks carry slots both ways, each once", async ()
 Deno.test("doorbell: a worker thread wakes on a ring and kicks back", async () => {
   const wake = new WakeWord();
   const bell = new Doorbell(wake);
-  const source = `
-    import { Doorbell } from "${new URL("./doorbell.ts", import.meta.url).href}";
+  const module = JSON.stringify(new URL("./doorbell.ts", import.meta.url).href);
+  const source = `const { Doorbell } = await import(${module});
     self.onmessage = async (e) => {
       const bell = Doorbell.from(e.data.buffer, e.data.wake);
       self.postMessage("ready");

@@ -31,3 +31,5 @@ export * from "./xenstore/ring.ts";
 export * from "./xenstore/daemon.ts";
 export * from "./xenstore/socket.ts";
 export * from "./xenstore/client.ts";
+export * from "./domain_control.ts";
+export * from "./xenstore_guest.ts";

@@ -1,0 +1,551 @@
+/**
+ * blkback: the block protocol engine between a frontend's ring and a {@link BlockBackend}. It runs
+ * in the disk's worker (see `blkback_worker.ts`), and in tests on any thread.
+ *
+ * What it does, the way Xen's blkback does it:
+ * - maps the ring page by its grant and picks the ring up where its indices stand
+ *   ({@link BackRing.resume}: a fresh ring after a (re)connect);
+ * - on each event, takes every request available, then arms `req_event` and looks once more
+ *   (`RING_FINAL_CHECK_FOR_REQUESTS`), so a busy frontend sends no notifications;
+ * - copies each request out of the ring before reading a field, then validates it: the operation,
+ *   `nr_segments` (1..11; indirect: 1..the advertised maximum), each segment's sector range
+ *   (`first_sect <= last_sect <= 7`), the sector range against the disk, every grant (through
+ *   {@link GrantMapper}, with Xen's checks), writes against a read-only disk;
+ * - starts each valid request at once and answers each when it settles (so answers may leave out
+ *   of order); a bad request gets `BLKIF_RSP_ERROR`, an unknown or unoffered operation
+ *   `BLKIF_RSP_EOPNOTSUPP`; responses written in one pass are published together with one
+ *   notification at most (`RING_PUSH_RESPONSES_AND_CHECK_NOTIFY`);
+ * - orders a `WRITE_BARRIER` after every request before it and every request after it after it,
+ *   and makes it durable; a `FLUSH_DISKCACHE` waits for the writes in flight, then flushes;
+ * - a producer index that is beyond repair (more than a ring ahead, or moved back) stops the
+ *   engine and reports it ({@link BlkbackOptions.onRingError}): the device is disconnected, and
+ *   everything else goes on.
+ *
+ * Data moves straight between the backend and the frontend's frames when a request's segments
+ * are whole, adjacent frames (one view of guest memory); otherwise through a bounce buffer.
+ *
+ * Rules of use: guest input never throws out of this class. A backend rejection named
+ * `BlockIoError` (or a RangeError) fails that request; any other rejection is a backend bug,
+ * reported through {@link BlkbackOptions.onFatal}, after which the engine stops.
+ *
+ * @module
+ */
+
+import {
+  BLKIF_DISCARD_SECURE,
+  BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST,
+  BLKIF_MAX_SEGMENTS_PER_REQUEST,
+  BLKIF_OP_READ,
+  BLKIF_OP_WRITE,
+  BLKIF_OP_WRITE_BARRIER,
+  BLKIF_RING_SLOT_SIZE,
+  BLKIF_RSP_EOPNOTSUPP,
+  BLKIF_RSP_ERROR,
+  BLKIF_RSP_OKAY,
+  BLKIF_SEGMENTS_PER_INDIRECT_FRAME,
+  GNTST_okay,
+} from "@paravirt/public";
+import { BackRing, RingOverflowError } from "../ring.ts";
+import { type GrantMapper, type GrantMapping } from "../grant_mapper.ts";
+import type { BlockBackend } from "./backend.ts";
+
+const SECTOR = 512;
+const PAGE = 4096;
+const RESPONSE_BYTES = 16;
+/** Default `feature-max-indirect-segments` (Linux blkback's default). */
+export const DEFAULT_MAX_INDIRECT_SEGMENTS = 256;
+
+/** How the engine reaches the outside. */
+export interface BlkbackOptions {
+  /** Most segments of an indirect request (0: indirect requests are unsupported). */
+  readonly maxIndirectSegments?: number;
+  /** Sends an event to the frontend. */
+  notify(): void;
+  /** The ring is beyond repair: disconnect the device. */
+  onRingError?(reason: string): void;
+  /** The backend failed in a way that is not an I/O error: restart it. */
+  onFatal?(error: unknown): void;
+}
+
+/** Counters of one connection. */
+export interface BlkbackMetrics {
+  /** Requests taken from the ring. */
+  requests: number;
+  /** Read requests (direct and indirect). */
+  reads: number;
+  /** Write requests (direct and indirect, barriers included). */
+  writes: number;
+  /** Flush requests. */
+  flushes: number;
+  /** Barrier requests. */
+  barriers: number;
+  /** Discard requests. */
+  discards: number;
+  /** Indirect requests. */
+  indirect: number;
+  /** Requests answered `BLKIF_RSP_ERROR`. */
+  errors: number;
+  /** Requests answered `BLKIF_RSP_EOPNOTSUPP`. */
+  unsupported: number;
+  /** Bytes read from the disk. */
+  bytesRead: number;
+  /** Bytes written to the disk. */
+  bytesWritten: number;
+  /** Events received from the frontend. */
+  notificationsIn: number;
+  /** Events sent to the frontend. */
+  notificationsOut: number;
+  /** Passes over the ring that found requests. */
+  batches: number;
+  /** Most requests taken in one pass. */
+  maxBatch: number;
+  /** Requests answered out of arrival order (a later one before an earlier one). */
+  outOfOrder: number;
+  /** Requests in flight now. */
+  inflight: number;
+}
+
+/** One request from the time it is taken until its response is written. */
+class Pending {
+  readonly raw = new Uint8Array(BLKIF_RING_SLOT_SIZE);
+  readonly view = new DataView(this.raw.buffer);
+  /** Segment descriptors (8 bytes each: gref u32, first u8, last u8), direct or indirect. */
+  segs: Uint8Array;
+  segView: DataView;
+  nsegs = 0;
+  maps: GrantMapping[] = [];
+  bounce: Uint8Array | undefined;
+  direct: Uint8Array | undefined;
+  bytes = 0;
+  sector = 0;
+  op = 0;
+  seq = 0;
+  isWrite = false;
+  settled: Promise<void> | undefined;
+
+  constructor(maxSegments: number) {
+    this.segs = new Uint8Array(Math.max(maxSegments, BLKIF_MAX_SEGMENTS_PER_REQUEST) * 8);
+    this.segView = new DataView(this.segs.buffer);
+  }
+}
+
+function isIoError(error: unknown): boolean {
+  return error instanceof RangeError ||
+    (error instanceof Error && error.name === "BlockIoError");
+}
+
+/** The protocol engine of one connected vbd. */
+export class Blkback {
+  /** Counters (read them any time). */
+  readonly metrics: BlkbackMetrics = {
+    requests: 0,
+    reads: 0,
+    writes: 0,
+    flushes: 0,
+    barriers: 0,
+    discards: 0,
+    indirect: 0,
+    errors: 0,
+    unsupported: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    notificationsIn: 0,
+    notificationsOut: 0,
+    batches: 0,
+    maxBatch: 0,
+    outOfOrder: 0,
+    inflight: 0,
+  };
+  readonly #mapper: GrantMapper;
+  readonly #buffer: SharedArrayBuffer;
+  readonly #backend: BlockBackend;
+  readonly #options: BlkbackOptions;
+  readonly #ring: BackRing;
+  readonly #ringMapping: GrantMapping;
+  readonly #maxIndirect: number;
+  readonly #free: Pending[] = [];
+  readonly #inflight = new Set<Pending>();
+  readonly #writes = new Set<Promise<void>>();
+  readonly #bounces = new Map<number, Uint8Array[]>();
+  readonly #response = new Uint8Array(RESPONSE_BYTES);
+  readonly #responseView = new DataView(this.#response.buffer);
+  #barrier = false;
+  #stopped = false;
+  #pushQueued = false;
+  #seq = 0;
+  #answeredSeq = 0;
+
+  /**
+   * Connects to the ring granted as `ringRef` through `mapper`'s view of `buffer` (the frontend's
+   * region). Throws a RangeError if the ring page cannot be mapped.
+   */
+  constructor(
+    mapper: GrantMapper,
+    buffer: SharedArrayBuffer,
+    ringRef: number,
+    backend: BlockBackend,
+    options: BlkbackOptions,
+  ) {
+    this.#mapper = mapper;
+    this.#buffer = buffer;
+    this.#backend = backend;
+    this.#options = options;
+    const max = options.maxIndirectSegments ?? DEFAULT_MAX_INDIRECT_SEGMENTS;
+    const limit = BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * BLKIF_SEGMENTS_PER_INDIRECT_FRAME;
+    if (!Number.isInteger(max) || max < 0 || max > limit) {
+      throw new RangeError(`Indirect segment limit ${max} is outside 0..${limit}`);
+    }
+    this.#maxIndirect = max;
+    const mapping = mapper.map(ringRef, true);
+    if (typeof mapping === "number") {
+      throw new RangeError(`Ring grant ${ringRef} cannot be mapped (status ${mapping})`);
+    }
+    this.#ringMapping = mapping;
+    this.#ring = new BackRing(buffer, mapping.offset, BLKIF_RING_SLOT_SIZE);
+    this.#ring.resume();
+  }
+
+  /** Whether the engine stopped (ring error, backend bug, or disconnect). */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** The frontend sent an event: take every request available. */
+  onEvent(): void {
+    this.metrics.notificationsIn++;
+    this.#pump();
+  }
+
+  /** Takes requests until the ring is empty and `req_event` is armed. */
+  #pump(): void {
+    if (this.#stopped || this.#barrier) return;
+    const ring = this.#ring;
+    let taken = 0;
+    try {
+      for (;;) {
+        let available = ring.unconsumed();
+        while (available-- > 0 && !this.#stopped) {
+          const pending = this.#take();
+          ring.takeRequest(pending.raw);
+          taken++;
+          this.#dispatch(pending);
+          if (this.#barrier) break; // requests after a barrier wait for it
+        }
+        if (this.#stopped || this.#barrier || !ring.finalCheckForRequests()) break;
+      }
+    } catch (error) {
+      if (!(error instanceof RingOverflowError)) throw error;
+      this.#ringError(error.message);
+    }
+    if (taken > 0) {
+      this.metrics.batches++;
+      if (taken > this.metrics.maxBatch) this.metrics.maxBatch = taken;
+    }
+  }
+
+  #take(): Pending {
+    const pending = this.#free.pop() ?? new Pending(this.#maxIndirect);
+    pending.seq = ++this.#seq;
+    this.metrics.requests++;
+    return pending;
+  }
+
+  #dispatch(p: Pending): void {
+    const v = p.view;
+    const op = p.raw[0];
+    p.op = op;
+    p.isWrite = false;
+    p.bounce = undefined;
+    p.direct = undefined;
+    p.maps.length = 0;
+    p.settled = undefined;
+    p.bytes = 0;
+    p.nsegs = 0;
+    switch (op) {
+      case 0: // BLKIF_OP_READ
+      case 1: // BLKIF_OP_WRITE
+      case 2: { // BLKIF_OP_WRITE_BARRIER
+        const n = p.raw[1];
+        if (op === BLKIF_OP_WRITE_BARRIER && n === 0) {
+          this.metrics.barriers++;
+          p.isWrite = true;
+          this.#startBarrier(p);
+          return;
+        }
+        if (n === 0 || n > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+          return this.#answerNow(p, BLKIF_RSP_ERROR);
+        }
+        p.segs.set(p.raw.subarray(24, 24 + n * 8));
+        p.nsegs = n;
+        if (!this.#sector(p, v.getUint32(16, true), v.getUint32(20, true))) return;
+        return this.#startReadWrite(p, op);
+      }
+      case 3: // BLKIF_OP_FLUSH_DISKCACHE
+        this.metrics.flushes++;
+        return this.#startFlush(p);
+      case 5: // BLKIF_OP_DISCARD
+        this.metrics.discards++;
+        return this.#startDiscard(p);
+      case 6: // BLKIF_OP_INDIRECT
+        this.metrics.indirect++;
+        return this.#startIndirect(p);
+      default:
+        return this.#answerNow(p, BLKIF_RSP_EOPNOTSUPP);
+    }
+  }
+
+  /** Reads the 64-bit sector number; answers an error if it cannot be a disk address. */
+  #sector(p: Pending, lo: number, hi: number): boolean {
+    if (hi >= 0x20_0000) {
+      this.#answerNow(p, BLKIF_RSP_ERROR);
+      return false;
+    }
+    p.sector = hi * 2 ** 32 + lo;
+    return true;
+  }
+
+  #startIndirect(p: Pending): void {
+    const v = p.view;
+    const inner = p.raw[1];
+    const n = v.getUint16(2, true);
+    if (this.#maxIndirect === 0) return this.#answerNow(p, BLKIF_RSP_EOPNOTSUPP);
+    if (inner !== BLKIF_OP_READ && inner !== BLKIF_OP_WRITE) {
+      return this.#answerNow(p, BLKIF_RSP_ERROR);
+    }
+    if (n === 0 || n > this.#maxIndirect) return this.#answerNow(p, BLKIF_RSP_ERROR);
+    if (!this.#sector(p, v.getUint32(16, true), v.getUint32(20, true))) return;
+    const pages = Math.ceil(n / BLKIF_SEGMENTS_PER_INDIRECT_FRAME);
+    for (let i = 0; i < pages; i++) {
+      const gref = v.getUint32(28 + 4 * i, true);
+      const count = Math.min(n - i * BLKIF_SEGMENTS_PER_INDIRECT_FRAME, 512) * 8;
+      // Copy the descriptors out of the frontend's page before looking at them.
+      const status = this.#mapper.copyFrom(gref, 0, count, p.segs.subarray(i * PAGE));
+      if (status !== GNTST_okay) return this.#answerNow(p, BLKIF_RSP_ERROR);
+    }
+    p.nsegs = n;
+    this.#startReadWrite(p, inner);
+  }
+
+  /** Validates segments, maps grants, starts the transfer. */
+  #startReadWrite(p: Pending, op: number): void {
+    const write = op !== BLKIF_OP_READ;
+    const sv = p.segView;
+    let sectors = 0;
+    for (let i = 0; i < p.nsegs; i++) {
+      const first = p.segs[i * 8 + 4];
+      const last = p.segs[i * 8 + 5];
+      if (first > last || last > 7) return this.#answerNow(p, BLKIF_RSP_ERROR);
+      sectors += last - first + 1;
+    }
+    if (write) this.metrics.writes++;
+    else this.metrics.reads++;
+    const info = this.#backend.info;
+    if (p.sector + sectors > info.sectors) return this.#answerNow(p, BLKIF_RSP_ERROR);
+    if (write && info.readOnly) return this.#answerNow(p, BLKIF_RSP_ERROR);
+    // Map every grant first: a request with one bad grant transfers nothing.
+    let contiguous = true;
+    let lastEnd = -1;
+    for (let i = 0; i < p.nsegs; i++) {
+      const mapping = this.#mapper.map(sv.getUint32(i * 8, true), !write);
+      if (typeof mapping === "number") {
+        this.#unmapAll(p);
+        return this.#answerNow(p, BLKIF_RSP_ERROR);
+      }
+      p.maps.push(mapping);
+      const first = p.segs[i * 8 + 4];
+      const start = mapping.offset + first * SECTOR;
+      if (i > 0 && start !== lastEnd) contiguous = false;
+      lastEnd = mapping.offset + (p.segs[i * 8 + 5] + 1) * SECTOR;
+    }
+    p.bytes = sectors * SECTOR;
+    p.isWrite = write;
+    let data: Uint8Array;
+    if (contiguous) {
+      const start = p.maps[0].offset + p.segs[4] * SECTOR;
+      data = p.direct = new Uint8Array(this.#buffer, start, p.bytes);
+    } else {
+      data = p.bounce = this.#bounce(p.bytes);
+      if (write) this.#gather(p, data);
+    }
+    if (write && op === BLKIF_OP_WRITE_BARRIER) {
+      this.metrics.barriers++;
+      return this.#startBarrier(p, data);
+    }
+    this.#run(p, write ? this.#backend.write(p.sector, data) : this.#backend.read(p.sector, data));
+  }
+
+  /** Copies the segments' data into `into` (a write through a bounce buffer). */
+  #gather(p: Pending, into: Uint8Array): void {
+    let at = 0;
+    for (let i = 0; i < p.nsegs; i++) {
+      const first = p.segs[i * 8 + 4] * SECTOR;
+      const end = (p.segs[i * 8 + 5] + 1) * SECTOR;
+      into.set(p.maps[i].bytes.subarray(first, end), at);
+      at += end - first;
+    }
+  }
+
+  /** Copies `from` out to the segments (a read through a bounce buffer). */
+  #scatter(p: Pending, from: Uint8Array): void {
+    let at = 0;
+    for (let i = 0; i < p.nsegs; i++) {
+      const first = p.segs[i * 8 + 4] * SECTOR;
+      const end = (p.segs[i * 8 + 5] + 1) * SECTOR;
+      p.maps[i].bytes.set(from.subarray(at, at + end - first), first);
+      at += end - first;
+    }
+  }
+
+  #startFlush(p: Pending): void {
+    const writes = this.#writes.size > 0 ? Promise.allSettled([...this.#writes]) : undefined;
+    this.#run(p, writes ? writes.then(() => this.#backend.flush()) : this.#backend.flush());
+  }
+
+  #startDiscard(p: Pending): void {
+    const v = p.view;
+    const info = this.#backend.info;
+    if (!info.discard || (p.raw[1] & BLKIF_DISCARD_SECURE) !== 0) {
+      return this.#answerNow(p, BLKIF_RSP_EOPNOTSUPP);
+    }
+    if (info.readOnly) return this.#answerNow(p, BLKIF_RSP_ERROR);
+    if (!this.#sector(p, v.getUint32(16, true), v.getUint32(20, true))) return;
+    const hi = v.getUint32(28, true);
+    const count = v.getUint32(24, true) + hi * 2 ** 32;
+    if (hi >= 0x20_0000 || count === 0 || p.sector + count > info.sectors) {
+      return this.#answerNow(p, BLKIF_RSP_ERROR);
+    }
+    p.isWrite = true;
+    this.#run(p, this.#backend.discard(p.sector, count));
+  }
+
+  /**
+   * A barrier: wait for everything in flight, write (if it carries data), flush; requests after
+   * it stay in the ring until it is done.
+   */
+  #startBarrier(p: Pending, data?: Uint8Array): void {
+    this.#barrier = true;
+    const before = [...this.#inflight].map((q) => q.settled!);
+    const work = Promise.allSettled(before)
+      .then(() => data ? this.#backend.write(p.sector, data) : undefined)
+      .then(() => this.#backend.flush());
+    this.#run(p, work, () => {
+      this.#barrier = false;
+      queueMicrotask(() => this.#pump());
+    });
+  }
+
+  /** Tracks `work` for `p` and answers when it settles. */
+  #run(p: Pending, work: Promise<void>, after?: () => void): void {
+    this.#inflight.add(p);
+    this.metrics.inflight = this.#inflight.size;
+    const settled = work.then(
+      () => this.#complete(p, BLKIF_RSP_OKAY),
+      (error) => {
+        if (isIoError(error)) this.#complete(p, BLKIF_RSP_ERROR);
+        else this.#fatal(p, error);
+      },
+    ).then(after);
+    p.settled = settled;
+    if (p.isWrite) {
+      this.#writes.add(settled);
+      settled.then(() => this.#writes.delete(settled));
+    }
+  }
+
+  #complete(p: Pending, status: number): void {
+    this.#inflight.delete(p);
+    this.metrics.inflight = this.#inflight.size;
+    if (status === BLKIF_RSP_OKAY && p.bytes > 0) {
+      if (p.isWrite) this.metrics.bytesWritten += p.bytes;
+      else {
+        this.metrics.bytesRead += p.bytes;
+        if (p.bounce) this.#scatter(p, p.bounce);
+      }
+    }
+    this.#unmapAll(p);
+    if (p.bounce) this.#release(p.bounce);
+    p.bounce = undefined;
+    p.direct = undefined;
+    p.bytes = 0;
+    if (this.#stopped) return; // disconnected: the frontend will resubmit
+    this.#answer(p, status);
+  }
+
+  #fatal(p: Pending, error: unknown): void {
+    this.#inflight.delete(p);
+    this.#unmapAll(p);
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#options.onFatal?.(error);
+  }
+
+  #ringError(reason: string): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#options.onRingError?.(reason);
+  }
+
+  #unmapAll(p: Pending): void {
+    for (const mapping of p.maps) this.#mapper.unmap(mapping);
+    p.maps.length = 0;
+  }
+
+  /** Answers a request that never started. */
+  #answerNow(p: Pending, status: number): void {
+    this.#answer(p, status);
+  }
+
+  /** Writes `p`'s response and schedules the publish (one per pass). */
+  #answer(p: Pending, status: number): void {
+    if (this.#stopped) return;
+    if (status === BLKIF_RSP_ERROR) this.metrics.errors++;
+    else if (status === BLKIF_RSP_EOPNOTSUPP) this.metrics.unsupported++;
+    if (p.seq < this.#answeredSeq) this.metrics.outOfOrder++;
+    else this.#answeredSeq = p.seq;
+    const r = this.#responseView;
+    r.setUint32(0, p.view.getUint32(8, true), true); // id, copied as two words
+    r.setUint32(4, p.view.getUint32(12, true), true);
+    r.setUint8(8, p.op);
+    r.setInt16(10, status, true);
+    this.#ring.putResponse(this.#response);
+    this.#free.push(p);
+    if (!this.#pushQueued) {
+      this.#pushQueued = true;
+      queueMicrotask(() => this.#push());
+    }
+  }
+
+  #push(): void {
+    this.#pushQueued = false;
+    if (this.#stopped) return;
+    if (this.#ring.pushResponses()) {
+      this.metrics.notificationsOut++;
+      this.#options.notify();
+    }
+  }
+
+  #bounce(bytes: number): Uint8Array {
+    const pages = Math.ceil(bytes / PAGE);
+    const pool = this.#bounces.get(pages);
+    const buffer = pool?.pop() ?? new Uint8Array(pages * PAGE);
+    return buffer.subarray(0, bytes);
+  }
+
+  #release(view: Uint8Array): void {
+    const pages = view.buffer.byteLength / PAGE;
+    let pool = this.#bounces.get(pages);
+    if (!pool) this.#bounces.set(pages, pool = []);
+    if (pool.length < 32) pool.push(new Uint8Array(view.buffer));
+  }
+
+  /**
+   * Stops taking requests, waits for those in flight to settle (their answers are dropped: the
+   * frontend resubmits after reconnecting), and unmaps everything, the ring page last.
+   */
+  async disconnect(): Promise<void> {
+    this.#stopped = true;
+    await Promise.allSettled([...this.#inflight].map((p) => p.settled!));
+    this.#mapper.unmap(this.#ringMapping);
+    this.#mapper.unmapAll();
+  }
+}

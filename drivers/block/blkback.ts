@@ -46,7 +46,7 @@ import {
   GNTST_okay,
 } from "@paravirt/public";
 import { BackRing, RingOverflowError } from "../ring.ts";
-import { type GrantMapper, type GrantMapping } from "../grant_mapper.ts";
+import type { GrantMapper, GrantMapping } from "../grant_mapper.ts";
 import type { BlockBackend } from "./backend.ts";
 
 const SECTOR = 512;
@@ -101,6 +101,8 @@ export interface BlkbackMetrics {
   maxBatch: number;
   /** Requests answered out of arrival order (a later one before an earlier one). */
   outOfOrder: number;
+  /** Responses written. */
+  answered: number;
   /** Requests in flight now. */
   inflight: number;
 }
@@ -154,6 +156,7 @@ export class Blkback {
     batches: 0,
     maxBatch: 0,
     outOfOrder: 0,
+    answered: 0,
     inflight: 0,
   };
   readonly #mapper: GrantMapper;
@@ -498,6 +501,7 @@ export class Blkback {
   /** Writes `p`'s response and schedules the publish (one per pass). */
   #answer(p: Pending, status: number): void {
     if (this.#stopped) return;
+    this.metrics.answered++;
     if (status === BLKIF_RSP_ERROR) this.metrics.errors++;
     else if (status === BLKIF_RSP_EOPNOTSUPP) this.metrics.unsupported++;
     if (p.seq < this.#answeredSeq) this.metrics.outOfOrder++;

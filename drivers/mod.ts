@@ -9,7 +9,7 @@
  *   {@link blockBackendConformance}); {@link BlockFrontRing}, the frontend end in TypeScript, for
  *   tests and benchmarks.
  * - Console: {@link ConsoleBack}, the backend of a domain's `io/console.h` page.
- * - Workers: {@link BLKBACK_WORKER_URL} and {@link CONSOLE_WORKER_URL}, spoken to with the
+ * - Workers: {@link blockWorkerUrl} and {@link CONSOLE_WORKER_URL}, spoken to with the
  *   requests of {@link WorkerRequest} ({@link serveWorker} on the worker side).
  *
  * ```ts

@@ -1,8 +1,10 @@
 /**
  * The block backend worker: one per virtual disk, started by the device supervisor with only the
- * permissions the disk needs (read of its image, and write unless read-only). It imports the
- * backend module the disk line names, runs {@link Blkback} on the frontend's ring, and waits on its
- * doorbell for events.
+ * permissions the disk needs (read of its image, and write unless read-only). Its entry module
+ * (see `blockWorkerUrl` in `workers.ts`) imports the backend module the disk line names
+ * statically — so the backend's code loads under dom0's permissions while everything it does at
+ * run time is held to the worker's — and hands it to {@link runBlockWorker}, which runs
+ * {@link Blkback} on the frontend's ring and waits on the doorbell for events.
  *
  * Rules of use: spoken to only through `messages.ts` requests; holds the memory of the one domain
  * it serves. The heartbeat beats while the worker is idle or making progress, so a backend
@@ -21,85 +23,93 @@ import type { BlockConnectArgs, BlockOpenArgs } from "./messages.ts";
 /** How often the loop wakes with nothing to do (ms): the heartbeat's period when idle. */
 const IDLE_WAKE_MS = 100;
 
+/** Serves the supervisor's requests with the backend `module` (the worker's whole life). */
+export function runBlockWorker(module: Partial<BlockBackendModule>): void {
+  serve(module);
+}
+
 let backend: BlockBackend | undefined;
 let heartbeat: Heartbeat | undefined;
 let engine: Blkback | undefined;
 let connection = 0;
 const retired: BlkbackMetrics[] = [];
 
-const emit = serveWorker({
-  async open(args) {
-    const a = args as BlockOpenArgs;
-    if (backend) throw new Error("The disk is already open");
-    heartbeat = new Heartbeat(a.heartbeat);
-    const module = await import(a.backend) as Partial<BlockBackendModule>;
-    if (typeof module.open !== "function") {
-      throw new TypeError(`Backend module ${a.backend} exports no open() function`);
-    }
-    backend = await module.open({
-      target: a.target,
-      readOnly: a.readOnly,
-      params: a.params,
-      retained: a.retained,
-      retain: (buffer) => emit("retain", buffer),
-    });
-    const info = backend.info;
-    if (!Number.isSafeInteger(info.sectors) || info.sectors <= 0) {
-      throw new RangeError(`Backend reports ${info.sectors} sectors`);
-    }
-    if (a.readOnly && !info.readOnly) throw new Error("Backend opened a read-only disk writable");
-    idle();
-    return { sectors: info.sectors, readOnly: info.readOnly, discard: info.discard };
-  },
+let emit: (event: string, data?: unknown) => void = () => {};
 
-  connect(args) {
-    const a = args as BlockConnectArgs;
-    if (!backend) throw new Error("The disk is not open");
-    if (engine) throw new Error("Already connected");
-    const doorbell = Doorbell.from(a.doorbell, a.wake);
-    const mapper = new GrantMapper(a.source);
-    const id = ++connection;
-    const current = new Blkback(mapper, a.source.buffer, a.ringRef, backend, {
-      maxIndirectSegments: a.maxIndirectSegments,
-      notify: () => doorbell.kick(a.slot),
-      onRingError: (reason) => emit("ring-error", reason),
-      onFatal: (error) => emit("fatal", error instanceof Error ? error.stack : String(error)),
-    });
-    engine = current;
-    serve(current, doorbell, a.slot, id);
-    return null;
-  },
-
-  async disconnect() {
-    const current = engine;
-    engine = undefined;
-    if (current) {
-      await current.disconnect();
-      retired.push({ ...current.metrics });
-    }
-    return null;
-  },
-
-  metrics() {
-    const all = engine ? [...retired, engine.metrics] : retired;
-    const sum = {} as Record<string, number>;
-    for (const m of all) {
-      for (const [k, v] of Object.entries(m)) {
-        sum[k] = k === "maxBatch" ? Math.max(sum[k] ?? 0, v) : (sum[k] ?? 0) + v;
+function serve(module: Partial<BlockBackendModule>): void {
+  emit = serveWorker({
+    async open(args) {
+      const a = args as BlockOpenArgs;
+      if (backend) throw new Error("The disk is already open");
+      heartbeat = new Heartbeat(a.heartbeat);
+      if (typeof module.open !== "function") {
+        throw new TypeError(`Backend module ${a.backend} exports no open() function`);
       }
-    }
-    return sum;
-  },
+      backend = await module.open({
+        target: a.target,
+        readOnly: a.readOnly,
+        params: a.params,
+        retained: a.retained,
+        retain: (buffer) => emit("retain", buffer),
+      });
+      const info = backend.info;
+      if (!Number.isSafeInteger(info.sectors) || info.sectors <= 0) {
+        throw new RangeError(`Backend reports ${info.sectors} sectors`);
+      }
+      if (a.readOnly && !info.readOnly) throw new Error("Backend opened a read-only disk writable");
+      idle();
+      return { sectors: info.sectors, readOnly: info.readOnly, discard: info.discard };
+    },
 
-  async close() {
-    const current = engine;
-    engine = undefined;
-    await current?.disconnect();
-    await backend?.close();
-    backend = undefined;
-    return null;
-  },
-});
+    connect(args) {
+      const a = args as BlockConnectArgs;
+      if (!backend) throw new Error("The disk is not open");
+      if (engine) throw new Error("Already connected");
+      const doorbell = Doorbell.from(a.doorbell, a.wake);
+      const mapper = new GrantMapper(a.source);
+      const id = ++connection;
+      const current = new Blkback(mapper, a.source.buffer, a.ringRef, backend, {
+        maxIndirectSegments: a.maxIndirectSegments,
+        notify: () => doorbell.kick(a.slot),
+        onRingError: (reason) => emit("ring-error", reason),
+        onFatal: (error) => emit("fatal", error instanceof Error ? error.stack : String(error)),
+      });
+      engine = current;
+      loop(current, doorbell, a.slot, id);
+      return null;
+    },
+
+    async disconnect() {
+      const current = engine;
+      engine = undefined;
+      if (current) {
+        await current.disconnect();
+        retired.push({ ...current.metrics });
+      }
+      return null;
+    },
+
+    metrics() {
+      const all = engine ? [...retired, engine.metrics] : retired;
+      const sum = {} as Record<string, number>;
+      for (const m of all) {
+        for (const [k, v] of Object.entries(m)) {
+          sum[k] = k === "maxBatch" ? Math.max(sum[k] ?? 0, v) : (sum[k] ?? 0) + v;
+        }
+      }
+      return sum;
+    },
+
+    async close() {
+      const current = engine;
+      engine = undefined;
+      await current?.disconnect();
+      await backend?.close();
+      backend = undefined;
+      return null;
+    },
+  });
+}
 
 /** Beats while nothing is connected (the worker is idle, not hung). */
 async function idle(): Promise<void> {
@@ -110,7 +120,7 @@ async function idle(): Promise<void> {
 }
 
 /** The event loop of one connection. */
-async function serve(current: Blkback, doorbell: Doorbell, slot: number, id: number) {
+async function loop(current: Blkback, doorbell: Doorbell, slot: number, id: number) {
   const bit = 1 << slot;
   let answered = -1;
   current.onEvent(); // requests may be waiting already (a reconnect)

@@ -16,7 +16,7 @@ import type { BlkbackMetrics } from "./blkback.ts";
 
 /** Arguments of `open`. */
 export interface BlockOpenArgs {
-  /** URL of the backend module. */
+  /** The backend module's specifier (for messages: the worker was built around it). */
   readonly backend: string;
   /** The disk line's target as an absolute path. */
   readonly target?: string;

@@ -465,3 +465,15 @@ Deno.test("blkback: disconnect waits for requests in flight and unmaps everythin
   const flags = new Uint16Array(r.buffer, (PAGES + 1) * 4096, 2048);
   assert.ok(flags.every((f, i) => i % 4 !== 0 || (f & 0x18) === 0), "no grant left in use");
 });
+
+Deno.test("blkback: discard reaches the backend", async () => {
+  const r = rig();
+  await r.disk.write(10, new Uint8Array(24 * 512).fill(5));
+  r.front.put({ operation: BLKIF_OP_DISCARD, id: 1, sector: 10, sectors: 8 });
+  assert.deepEqual((await r.kick()).map((x) => x.status), [BLKIF_RSP_OKAY]);
+  const out = new Uint8Array(16 * 512);
+  await r.disk.read(10, out);
+  assert.ok(out.subarray(0, 8 * 512).every((b) => b === 0));
+  assert.ok(out.subarray(8 * 512).every((b) => b === 5));
+  assert.equal(r.back.metrics.discards, 1);
+});

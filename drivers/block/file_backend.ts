@@ -99,7 +99,7 @@ export class FileBackend implements BlockBackend {
   }
 
   /** Not offered: rejects. */
-  discard(): Promise<void> {
+  discard(_sector: number, _count: number): Promise<void> {
     return Promise.reject(new BlockIoError("Discard is not supported by file images"));
   }
 

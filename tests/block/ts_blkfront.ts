@@ -104,7 +104,7 @@ export class TsBlkfront {
   resubmitted = 0;
   /** The frontend's xenbus state. */
   state: number = XenbusStateInitialising;
-  /** Called on every response (tests use it to act mid-stream). */
+  /** Called with every response taken, before its request completes (tests watch the ring). */
   onResponse: (response: FrontResponse) => void = () => {};
 
   readonly #hv: Hypervisor;
@@ -308,8 +308,9 @@ export class TsBlkfront {
 
   #takeResponses(): void {
     for (const response of this.#ring.takeResponses()) {
+      this.onResponse(response);
       const shadow = this.#shadows.get(response.id);
-      if (!shadow) continue; // a stale answer (from before a reconnect)
+      if (!shadow) continue; // not ours: a stale answer, or a request a test put by hand
       this.#shadows.delete(response.id);
       this.completed++;
       const ok = response.status === BLKIF_RSP_OKAY;
@@ -317,7 +318,6 @@ export class TsBlkfront {
       this.#release(shadow.slot);
       if (ok) shadow.resolve();
       else shadow.reject(new BlockRequestError(response.status, describe(shadow.request)));
-      this.onResponse(response);
     }
   }
 

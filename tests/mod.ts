@@ -29,3 +29,5 @@ export * from "./difftest/compare.ts";
 export * from "./difftest/qemu.ts";
 export * from "./difftest/runner.ts";
 export * from "./difftest/our_machine.ts";
+export * from "./block/ts_blkfront.ts";
+export * from "./block/rig.ts";

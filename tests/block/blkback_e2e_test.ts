@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BLKIF_RSP_EOPNOTSUPP, BLKIF_RSP_ERROR, XenbusStateConnected } from "@paravirt/public";
 import { blockRig } from "./rig.ts";
-import { BlockRequestError } from "./ts_blkfront.ts";
+import type { BlockRequestError } from "./ts_blkfront.ts";
 
 function pattern(sector: number, count: number, seed = 1): Uint8Array {
   const bytes = new Uint8Array(count * 512);

@@ -83,7 +83,6 @@ interface Shadow {
   reject(error: Error): void;
 }
 
-
 /** A TypeScript blkfront for tests and benchmarks. */
 export class TsBlkfront {
   /** Disk size in sectors, once connected. */

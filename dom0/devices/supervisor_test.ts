@@ -66,6 +66,7 @@ Deno.test("supervisor: attach writes Xen's nodes and reaches InitWait with the f
     assert.equal(read(`${back}/feature-barrier`), "1");
     assert.equal(read(`${back}/feature-discard`), "0", "raw files cannot discard");
     assert.equal(read(`${back}/feature-max-indirect-segments`), "256");
+    assert.equal(read(`${back}/feature-persistent`), "1");
     assert.equal(read(`${front}/backend`), back);
     assert.equal(read(`${front}/virtual-device`), "51712");
     // The guest may read the backend's nodes and write its own, not the other way round.

@@ -6,10 +6,10 @@
  * Nodes (as Xen): `/local/domain/0/backend/vbd/<domid>/<devid>/` holds `frontend`, `frontend-id`,
  * `params`, `mode`, `type`, `dev`, `device-type`, `online`, `removable`, `bootable`, `state`, the
  * features (`feature-flush-cache`, `feature-barrier`, `feature-discard` with `discard-*`,
- * `feature-max-indirect-segments`) and, once connected, `sectors`, `sector-size`,
+ * `feature-max-indirect-segments`, `feature-persistent`) and, once connected, `sectors`, `sector-size`,
  * `physical-sector-size`, `info`. `/local/domain/<domid>/device/vbd/<devid>/` (owned by the
  * guest) holds `backend`, `backend-id`, `state`, `virtual-device`, `device-type`, and the
- * frontend's `ring-ref`, `event-channel`, `protocol`.
+ * frontend's `ring-ref`, `event-channel`, `protocol`, `feature-persistent`.
  *
  * Backend states, driven by the frontend's (watched):
  * - Initialising → InitWait once the worker has opened the disk and the features are published;
@@ -41,6 +41,7 @@ import {
   BLKIF_KEY_FEATURE_DISCARD,
   BLKIF_KEY_FEATURE_FLUSH_CACHE,
   BLKIF_KEY_FEATURE_MAX_INDIRECT_SEGMENTS,
+  BLKIF_KEY_FEATURE_PERSISTENT,
   BLKIF_KEY_INFO,
   BLKIF_KEY_PHYSICAL_SECTOR_SIZE,
   BLKIF_KEY_PROTOCOL,
@@ -486,6 +487,7 @@ export class Vbd {
         put(BLKIF_KEY_DISCARD_SECURE, 0);
       }
       if (max > 0) put(BLKIF_KEY_FEATURE_MAX_INDIRECT_SEGMENTS, max);
+      put(BLKIF_KEY_FEATURE_PERSISTENT, 1);
     });
   }
 
@@ -494,6 +496,7 @@ export class Vbd {
     const ringRef = this.#readNumber(BLKIF_KEY_RING_REF);
     const eventChannel = this.#readNumber(BLKIF_KEY_EVENT_CHANNEL);
     const protocol = this.#readFront(BLKIF_KEY_PROTOCOL);
+    const persistent = this.#readFront(BLKIF_KEY_FEATURE_PERSISTENT) === "1";
     const problem = ringRef === undefined
       ? `${BLKIF_KEY_RING_REF} is missing or not a number`
       : eventChannel === undefined
@@ -522,6 +525,7 @@ export class Vbd {
       wake: doorbell.wake.buffer,
       slot: 0,
       maxIndirectSegments: this.#ctx.maxIndirectSegments ?? DEFAULT_MAX_INDIRECT_SEGMENTS,
+      persistent,
     };
     try {
       await worker.call("connect", args);

@@ -6,7 +6,9 @@
  * - maps the ring page by its grant and picks the ring up where its indices stand
  *   ({@link BackRing.resume}: a fresh ring after a (re)connect);
  * - on each event, takes every request available, then arms `req_event` and looks once more
- *   (`RING_FINAL_CHECK_FOR_REQUESTS`), so a busy frontend sends no notifications;
+ *   (`RING_FINAL_CHECK_FOR_REQUESTS`), so a busy frontend sends no notifications; while it takes
+ *   them, finished requests are answered and published as it goes (the frontend refills the ring
+ *   meanwhile — the two sides work in parallel);
  * - copies each request out of the ring before reading a field, then validates it: the operation,
  *   `nr_segments` (1..11; indirect: 1..the advertised maximum), each segment's sector range
  *   (`first_sect <= last_sect <= 7`), the sector range against the disk, every grant (through
@@ -22,7 +24,9 @@
  *   everything else goes on.
  *
  * Data moves straight between the backend and the frontend's frames when a request's segments
- * are whole, adjacent frames (one view of guest memory); otherwise through a bounce buffer.
+ * are whole, adjacent frames (one view of guest memory); otherwise through a bounce buffer. With
+ * `feature-persistent` agreed, grants stay mapped across requests (the frontend reuses them), so
+ * a request costs no map or unmap.
  *
  * Rules of use: guest input never throws out of this class. A backend rejection named
  * `BlockIoError` (or a RangeError) fails that request; any other rejection is a backend bug,
@@ -43,7 +47,6 @@ import {
   BLKIF_RSP_ERROR,
   BLKIF_RSP_OKAY,
   BLKIF_SEGMENTS_PER_INDIRECT_FRAME,
-  GNTST_okay,
 } from "@paravirt/public";
 import { BackRing, RingOverflowError } from "../ring.ts";
 import type { GrantMapper, GrantMapping } from "../grant_mapper.ts";
@@ -54,11 +57,18 @@ const PAGE = 4096;
 const RESPONSE_BYTES = 16;
 /** Default `feature-max-indirect-segments` (Linux blkback's default). */
 export const DEFAULT_MAX_INDIRECT_SEGMENTS = 256;
+/** Most grants kept mapped with `feature-persistent` (Linux blkback's default). */
+export const PERSISTENT_GRANTS_MAX = 1056;
 
 /** How the engine reaches the outside. */
 export interface BlkbackOptions {
   /** Most segments of an indirect request (0: indirect requests are unsupported). */
   readonly maxIndirectSegments?: number;
+  /**
+   * Whether both ends agreed on `feature-persistent`: grants stay mapped (writable) across
+   * requests, up to {@link PERSISTENT_GRANTS_MAX}; others are mapped per request.
+   */
+  readonly persistent?: boolean;
   /** Sends an event to the frontend. */
   notify(): void;
   /** The ring is beyond repair: disconnect the device. */
@@ -105,6 +115,8 @@ export interface BlkbackMetrics {
   answered: number;
   /** Requests in flight now. */
   inflight: number;
+  /** Grants kept mapped (`feature-persistent`). */
+  persistentGrants: number;
 }
 
 /** One request from the time it is taken until its response is written. */
@@ -115,7 +127,10 @@ class Pending {
   segs: Uint8Array;
   segView: DataView;
   nsegs = 0;
+  /** The segments' mappings, in order (persistent ones included). */
   maps: GrantMapping[] = [];
+  /** The mappings made for this request only (unmapped when it completes). */
+  owned: GrantMapping[] = [];
   bounce: Uint8Array | undefined;
   direct: Uint8Array | undefined;
   bytes = 0;
@@ -158,6 +173,7 @@ export class Blkback {
     outOfOrder: 0,
     answered: 0,
     inflight: 0,
+    persistentGrants: 0,
   };
   readonly #mapper: GrantMapper;
   readonly #buffer: SharedArrayBuffer;
@@ -166,6 +182,7 @@ export class Blkback {
   readonly #ring: BackRing;
   readonly #ringMapping: GrantMapping;
   readonly #maxIndirect: number;
+  readonly #persistent: Map<number, GrantMapping> | undefined;
   readonly #free: Pending[] = [];
   readonly #inflight = new Set<Pending>();
   readonly #writes = new Set<Promise<void>>();
@@ -174,6 +191,8 @@ export class Blkback {
   readonly #responseView = new DataView(this.#response.buffer);
   #barrier = false;
   #stopped = false;
+  #pumping = false;
+  #again = false;
   #pushQueued = false;
   #seq = 0;
   #answeredSeq = 0;
@@ -199,6 +218,7 @@ export class Blkback {
       throw new RangeError(`Indirect segment limit ${max} is outside 0..${limit}`);
     }
     this.#maxIndirect = max;
+    this.#persistent = options.persistent ? new Map() : undefined;
     const mapping = mapper.map(ringRef, true);
     if (typeof mapping === "number") {
       throw new RangeError(`Ring grant ${ringRef} cannot be mapped (status ${mapping})`);
@@ -213,14 +233,38 @@ export class Blkback {
     return this.#stopped;
   }
 
-  /** The frontend sent an event: take every request available. */
-  onEvent(): void {
+  /**
+   * The frontend sent an event: take every request available. Resolves when this pass over the
+   * ring is done (requests it started may still be in flight).
+   */
+  onEvent(): Promise<void> {
     this.metrics.notificationsIn++;
-    this.#pump();
+    return this.#pump();
   }
 
   /** Takes requests until the ring is empty and `req_event` is armed. */
-  #pump(): void {
+  /**
+   * Takes requests until the ring is empty and `req_event` is armed. One pump runs at a time; an
+   * event that arrives meanwhile makes it look again.
+   */
+  async #pump(): Promise<void> {
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#again = false;
+        await this.#pass();
+      } while (this.#again && !this.#stopped);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** One pass over the ring (a batch). */
+  async #pass(): Promise<void> {
     if (this.#stopped || this.#barrier) return;
     const ring = this.#ring;
     let taken = 0;
@@ -233,6 +277,8 @@ export class Blkback {
           taken++;
           this.#dispatch(pending);
           if (this.#barrier) break; // requests after a barrier wait for it
+          // Let finished requests answer now, so the frontend refills while we go on.
+          if ((taken & 1) === 0) await null;
         }
         if (this.#stopped || this.#barrier || !ring.finalCheckForRequests()) break;
       }
@@ -261,6 +307,7 @@ export class Blkback {
     p.bounce = undefined;
     p.direct = undefined;
     p.maps.length = 0;
+    p.owned.length = 0;
     p.settled = undefined;
     p.bytes = 0;
     p.nsegs = 0;
@@ -322,8 +369,12 @@ export class Blkback {
       const gref = v.getUint32(28 + 4 * i, true);
       const count = Math.min(n - i * BLKIF_SEGMENTS_PER_INDIRECT_FRAME, 512) * 8;
       // Copy the descriptors out of the frontend's page before looking at them.
-      const status = this.#mapper.copyFrom(gref, 0, count, p.segs.subarray(i * PAGE));
-      if (status !== GNTST_okay) return this.#answerNow(p, BLKIF_RSP_ERROR);
+      const page = this.#map(p, gref, false);
+      if (typeof page === "number") {
+        this.#unmapAll(p);
+        return this.#answerNow(p, BLKIF_RSP_ERROR);
+      }
+      p.segs.set(page.bytes.subarray(0, count), i * PAGE);
     }
     p.nsegs = n;
     this.#startReadWrite(p, inner);
@@ -349,7 +400,7 @@ export class Blkback {
     let contiguous = true;
     let lastEnd = -1;
     for (let i = 0; i < p.nsegs; i++) {
-      const mapping = this.#mapper.map(sv.getUint32(i * 8, true), !write);
+      const mapping = this.#map(p, sv.getUint32(i * 8, true), !write);
       if (typeof mapping === "number") {
         this.#unmapAll(p);
         return this.#answerNow(p, BLKIF_RSP_ERROR);
@@ -488,8 +539,33 @@ export class Blkback {
     this.#options.onRingError?.(reason);
   }
 
+  /**
+   * Maps grant `gref` for `p`: from the persistent set if it is there (or can join it: mapped
+   * writable, as `feature-persistent` lets us), else for this request only.
+   */
+  #map(p: Pending, gref: number, writable: boolean): GrantMapping | number {
+    const persistent = this.#persistent;
+    if (persistent) {
+      const kept = persistent.get(gref);
+      if (kept) return kept;
+      if (persistent.size < PERSISTENT_GRANTS_MAX) {
+        const mapping = this.#mapper.map(gref, true);
+        if (typeof mapping !== "number") {
+          persistent.set(gref, mapping);
+          this.metrics.persistentGrants = persistent.size;
+          return mapping;
+        }
+        // A read-only grant cannot stay mapped for both directions: map it for this request.
+      }
+    }
+    const mapping = this.#mapper.map(gref, writable);
+    if (typeof mapping !== "number") p.owned.push(mapping);
+    return mapping;
+  }
+
   #unmapAll(p: Pending): void {
-    for (const mapping of p.maps) this.#mapper.unmap(mapping);
+    for (const mapping of p.owned) this.#mapper.unmap(mapping);
+    p.owned.length = 0;
     p.maps.length = 0;
   }
 
@@ -549,6 +625,7 @@ export class Blkback {
   async disconnect(): Promise<void> {
     this.#stopped = true;
     await Promise.allSettled([...this.#inflight].map((p) => p.settled!));
+    this.#persistent?.clear();
     this.#mapper.unmap(this.#ringMapping);
     this.#mapper.unmapAll();
   }

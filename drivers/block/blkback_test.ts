@@ -477,3 +477,46 @@ Deno.test("blkback: discard reaches the backend", async () => {
   assert.ok(out.subarray(8 * 512).every((b) => b === 5));
   assert.equal(r.back.metrics.discards, 1);
 });
+
+Deno.test("blkback: persistent grants stay mapped across requests, read-only ones do not", async () => {
+  const buffer = new SharedArrayBuffer((PAGES + 2) * 4096);
+  const foreign = new ForeignMaps(PAGES + 2);
+  const source: GrantSource = {
+    domid: 7,
+    buffer,
+    firstFrame: FIRST,
+    maxPages: PAGES,
+    grantFrameIndex: PAGES + 1,
+    grantFrames: 1,
+    foreignMaps: foreign.buffer,
+  };
+  const front = new BlockFrontRing({ buffer, firstFrame: FIRST, grantFrameIndex: PAGES + 1 }, 0);
+  front.init();
+  front.grant(RING_REF, 0);
+  for (let p = 1; p <= 4; p++) front.grant(100 + p, p);
+  front.grant(105, 5, true); // read-only: usable for writes, never kept
+  const mapper = new GrantMapper(source);
+  const disk = new MemoryBackend(new SharedArrayBuffer(64 * 512));
+  const back = new Blkback(mapper, buffer, RING_REF, disk, { notify: () => {}, persistent: true });
+  const seg = (gref: number) => [{ gref, first: 0, last: 7 }];
+  for (let round = 0; round < 3; round++) {
+    front.put({ operation: BLKIF_OP_WRITE, id: 1, sector: 0, segments: seg(101) });
+    front.put({ operation: BLKIF_OP_READ, id: 2, sector: 0, segments: seg(102) });
+    front.put({ operation: BLKIF_OP_WRITE, id: 3, sector: 8, segments: seg(105) });
+    front.push();
+    back.onEvent();
+    await new Promise((r) => setTimeout(r, 0));
+    assert.deepEqual(front.takeResponses().map((x) => x.status), [0, 0, 0]);
+  }
+  assert.equal(back.metrics.persistentGrants, 2);
+  assert.equal(mapper.mapped, 3, "the ring and two persistent grants");
+  assert.equal(
+    mapper.maps,
+    1 + 2 + 3,
+    "one map per persistent grant; the read-only one each time",
+  );
+  assert.equal(front.endGrant(101), false, "a persistent grant stays in use");
+  await back.disconnect();
+  assert.equal(mapper.mapped, 0);
+  assert.equal(front.endGrant(101), true);
+});

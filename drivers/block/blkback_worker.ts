@@ -22,6 +22,8 @@ import type { BlockConnectArgs, BlockOpenArgs } from "./messages.ts";
 
 /** How often the loop wakes with nothing to do (ms): the heartbeat's period when idle. */
 const IDLE_WAKE_MS = 100;
+/** Longest the loop blocks the thread before it lets the event loop run (ms). */
+const SYNC_SLICE_MS = 20;
 
 /** Serves the supervisor's requests with the backend `module` (the worker's whole life). */
 export function runBlockWorker(module: Partial<BlockBackendModule>): void {
@@ -70,6 +72,7 @@ function serve(module: Partial<BlockBackendModule>): void {
       const id = ++connection;
       const current = new Blkback(mapper, a.source.buffer, a.ringRef, backend, {
         maxIndirectSegments: a.maxIndirectSegments,
+        persistent: a.persistent,
         notify: () => doorbell.kick(a.slot),
         onRingError: (reason) => emit("ring-error", reason),
         onFatal: (error) => emit("fatal", error instanceof Error ? error.stack : String(error)),
@@ -123,13 +126,22 @@ async function idle(): Promise<void> {
 async function loop(current: Blkback, doorbell: Doorbell, slot: number, id: number) {
   const bit = 1 << slot;
   let answered = -1;
-  current.onEvent(); // requests may be waiting already (a reconnect)
+  let yielded = performance.now();
+  await current.onEvent(); // requests may be waiting already (a reconnect)
   while (engine === current && connection === id && !current.stopped) {
     const m = current.metrics;
     if (m.inflight === 0 || m.answered !== answered) heartbeat?.beat();
     answered = m.answered;
-    await doorbell.wait(IDLE_WAKE_MS);
-    if ((doorbell.takeRings() & bit) !== 0) current.onEvent();
+    if (m.inflight === 0 && performance.now() - yielded < SYNC_SLICE_MS) {
+      // Nothing in flight: block the thread on the doorbell — it wakes in microseconds, where an
+      // asynchronous wait takes a trip through the event loop.
+      doorbell.waitSync(SYNC_SLICE_MS);
+    } else {
+      // Requests in flight (an asynchronous backend), or time to hear the supervisor.
+      await doorbell.wait(m.inflight === 0 ? 1 : IDLE_WAKE_MS);
+      yielded = performance.now();
+    }
+    if ((doorbell.takeRings() & bit) !== 0) await current.onEvent();
   }
   // Stopped by a ring error or a fatal error: keep beating until the supervisor acts.
   while (engine === current) {

@@ -44,6 +44,8 @@ export interface BlockConnectArgs {
   readonly slot: number;
   /** `feature-max-indirect-segments` as advertised. */
   readonly maxIndirectSegments: number;
+  /** Whether both ends advertised `feature-persistent`. */
+  readonly persistent: boolean;
 }
 
 /** What `open` answers. */

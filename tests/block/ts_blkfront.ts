@@ -27,8 +27,10 @@ import {
   BLKIF_OP_FLUSH_DISKCACHE,
   BLKIF_OP_INDIRECT,
   BLKIF_OP_READ,
+  BLKIF_OP_RESERVED_1,
   BLKIF_OP_WRITE,
   BLKIF_OP_WRITE_BARRIER,
+  BLKIF_RSP_EOPNOTSUPP,
   BLKIF_RSP_OKAY,
   XEN_IO_PROTO_ABI_NATIVE,
   XenbusStateClosed,
@@ -38,9 +40,17 @@ import {
   XenbusStateInitialising,
   XenbusStateInitWait,
 } from "@paravirt/public";
-import { BlockFrontRing, type FrontRequest, type FrontResponse } from "@paravirt/drivers";
+import {
+  BlockFrontRing,
+  type FrontRequest,
+  type FrontResponse,
+  type FrontSegment,
+} from "@paravirt/drivers";
 import { LocalClient, type Xenstored } from "@paravirt/dom0";
 import type { Domain, Hypervisor } from "@paravirt/hypervisor";
+
+/** Longest the frontend blocks the thread waiting for the backend before it yields (ms). */
+const SYNC_SLICE_MS = 2;
 
 /** How to build a {@link TsBlkfront}. */
 export interface TsBlkfrontOptions {
@@ -62,6 +72,8 @@ export interface TsBlkfrontOptions {
   readonly pagesPerSlot?: number;
   /** Interleave the slots' pages so no request's pages are adjacent (default false). */
   readonly scatter?: boolean;
+  /** Advertise `feature-persistent` (default true: the frontend reuses its grants anyway). */
+  readonly persistent?: boolean;
 }
 
 /** A failed request. */
@@ -118,10 +130,15 @@ export class TsBlkfront {
   readonly #firstPage: number;
   readonly #firstGref: number;
   readonly #scatter: boolean;
+  readonly #persistent: boolean;
   readonly #port: number;
   readonly #free: number[] = [];
   readonly #waitingForSlot: (() => void)[] = [];
   readonly #shadows = new Map<number, Shadow>();
+  readonly #segmentsCache: FrontSegment[][] = [];
+  readonly #segmentsCount: Int32Array;
+  readonly #indirectCount: Int32Array;
+  readonly #indirectGrefs: number[][] = [];
   #connected = false;
   #connectedWaiters: (() => void)[] = [];
   #nextId = 1;
@@ -140,16 +157,20 @@ export class TsBlkfront {
     this.#firstPage = options.firstPage ?? 16;
     this.#firstGref = options.firstGref ?? 8;
     this.#scatter = options.scatter ?? false;
+    this.#persistent = options.persistent ?? true;
     const view = hv.foreignView(domain);
     const needed = this.#firstPage + 1 + this.#slots * (1 + this.#pagesPerSlot);
     if (needed > view.maxPages) {
       throw new RangeError(`The frontend needs ${needed} pages; the domain has ${view.maxPages}`);
     }
     this.#bytes = new Uint8Array(view.buffer);
+    this.#segmentsCount = new Int32Array(this.#slots);
+    this.#indirectCount = new Int32Array(this.#slots);
     this.#ring = new BlockFrontRing(view, this.#firstPage);
     this.#ring.grant(this.#firstGref, this.#firstPage);
     for (let s = 0; s < this.#slots; s++) {
       this.#ring.grant(this.#indirectGref(s), this.#firstPage + 1 + s);
+      this.#indirectGrefs.push([this.#indirectGref(s)]);
       for (let p = 0; p < this.#pagesPerSlot; p++) {
         this.#ring.grant(this.#dataGref(s, p), this.#dataPage(s, p));
       }
@@ -237,6 +258,7 @@ export class TsBlkfront {
         this.#xs.write(`${this.#frontPath}/ring-ref`, String(this.#firstGref), tx);
         this.#xs.write(`${this.#frontPath}/event-channel`, String(this.#port), tx);
         this.#xs.write(`${this.#frontPath}/protocol`, XEN_IO_PROTO_ABI_NATIVE, tx);
+        this.#xs.write(`${this.#frontPath}/feature-persistent`, this.#persistent ? "1" : "0", tx);
       });
       this.#setState(XenbusStateInitialised);
     } else if (back === XenbusStateConnected && this.state === XenbusStateInitialised) {
@@ -252,7 +274,7 @@ export class TsBlkfront {
       this.#setState(XenbusStateConnected);
       this.#connected = true;
       const resubmit = [...this.#shadows.values()].sort((a, b) => a.id - b.id);
-      for (const shadow of resubmit) this.#ring.put({ ...shadow.request, id: shadow.id });
+      for (const shadow of resubmit) this.#ring.put(shadow.request);
       this.resubmitted += resubmit.length;
       if (resubmit.length > 0) this.#queuePush();
       this.#loop ??= this.#serve();
@@ -284,24 +306,40 @@ export class TsBlkfront {
   #queuePush(): void {
     if (this.#pushQueued) return;
     this.#pushQueued = true;
-    queueMicrotask(() => {
-      this.#pushQueued = false;
-      if (this.#connected && this.#ring.push()) this.notify();
-    });
+    queueMicrotask(() => this.#pushNow());
+  }
+
+  /** Publishes the requests put so far (once per batch), notifying if the backend asked. */
+  #pushNow(): void {
+    if (!this.#pushQueued) return;
+    this.#pushQueued = false;
+    if (this.#connected && this.#ring.push()) this.notify();
   }
 
   /** Completion loop: waits for events and takes responses. */
   async #serve(): Promise<void> {
     const bits = this.#domain.events.bits!;
+    const wake = new Int32Array(this.#hv.wake.buffer, 0, 1);
+    let yielded = performance.now();
     while (!this.#closed) {
       const seen = this.#hv.wake.value;
       this.#hv.run(0);
       if (bits.testAndClearPending(this.#port)) {
         this.notificationsReceived++;
         if (this.#connected) this.#takeResponses();
+        // Let the completed requests' owners submit more, then publish them in one push.
+        for (let i = 0; i < 4; i++) await null;
+        this.#pushNow();
         continue;
       }
-      await this.#hv.wake.wait(seen, this.#shadows.size > 0 ? 5 : 50);
+      if (this.#shadows.size > 0 && performance.now() - yielded < SYNC_SLICE_MS) {
+        // Requests outstanding: block until the backend kicks, as a guest vCPU blocks until its
+        // event (in short slices, so the rest of this thread still runs).
+        Atomics.wait(wake, 0, seen, 1);
+        continue;
+      }
+      await this.#hv.wake.wait(seen, this.#shadows.size > 0 ? 1 : 50);
+      yielded = performance.now();
     }
   }
 
@@ -339,56 +377,74 @@ export class TsBlkfront {
 
   /** Submits a request built by `build` for a slot and resolves when it is answered OKAY. */
   async #submit(
-    build: (slot: number) => FrontRequest,
+    build: (slot: number, id: number) => FrontRequest,
     complete?: (slot: number) => void,
   ): Promise<void> {
-    await this.#whenConnected();
-    const slot = await this.#slot();
+    if (!this.#connected) await this.#whenConnected();
+    const slot = this.#free.length > 0 ? this.#free.pop()! : await this.#slot();
+    const id = this.#nextId++;
     let request: FrontRequest;
     try {
-      request = build(slot);
+      request = build(slot, id);
     } catch (error) {
       this.#release(slot);
       throw error;
     }
-    const id = this.#nextId++;
     await new Promise<void>((resolve, reject) => {
       this.#shadows.set(id, { id, slot, request, complete, resolve, reject });
       if (this.#connected) {
-        this.#ring.put({ ...request, id });
+        this.#ring.put(request);
         this.#queuePush();
       } // else: resubmitted when the backend is back
     });
   }
 
-  /** A read or write of `count` sectors at `sector` through `slot`'s pages. */
-  #transfer(operation: number, sector: number, count: number, slot: number): FrontRequest {
+  /** The segments of `count` sectors in `slot`'s pages (cached: a slot's pages never change). */
+  #segments(slot: number, count: number): FrontSegment[] {
     const pages = Math.ceil(count / 8);
     if (pages > this.#pagesPerSlot) {
       throw new RangeError(
         `${count} sectors need ${pages} pages; a slot has ${this.#pagesPerSlot}`,
       );
     }
-    const segments = [];
+    if (this.#segmentsCount[slot] === count) return this.#segmentsCache[slot];
+    const segments: FrontSegment[] = [];
     for (let p = 0; p < pages; p++) {
       const last = p === pages - 1 ? (count - 1) % 8 : 7;
       segments.push({ gref: this.#dataGref(slot, p), first: 0, last });
     }
-    if (pages <= BLKIF_MAX_SEGMENTS_PER_REQUEST || operation === BLKIF_OP_WRITE_BARRIER) {
-      return { operation, id: 0, sector, segments };
+    this.#segmentsCache[slot] = segments;
+    this.#segmentsCount[slot] = count;
+    this.#indirectCount[slot] = 0; // its indirect page no longer matches
+    return segments;
+  }
+
+  /** A read or write of `count` sectors at `sector` through `slot`'s pages. */
+  #transfer(
+    operation: number,
+    sector: number,
+    count: number,
+    slot: number,
+    id: number,
+  ): FrontRequest {
+    const segments = this.#segments(slot, count);
+    if (segments.length <= BLKIF_MAX_SEGMENTS_PER_REQUEST || operation === BLKIF_OP_WRITE_BARRIER) {
+      return { operation, id, sector, segments };
     }
-    if (pages > this.maxIndirect) {
-      throw new RangeError(`${pages} segments exceed the backend's ${this.maxIndirect}`);
+    if (segments.length > this.maxIndirect) {
+      throw new RangeError(`${segments.length} segments exceed the backend's ${this.maxIndirect}`);
     }
-    const indirectPage = this.#firstPage + 1 + slot;
-    this.#ring.writeIndirectPage(indirectPage, segments);
+    if (this.#indirectCount[slot] !== count) {
+      this.#ring.writeIndirectPage(this.#firstPage + 1 + slot, segments);
+      this.#indirectCount[slot] = count;
+    }
     return {
       operation: BLKIF_OP_INDIRECT,
-      id: 0,
+      id,
       sector,
       indirectOp: operation,
-      indirectSegments: pages,
-      indirectGrefs: [this.#indirectGref(slot)],
+      indirectSegments: segments.length,
+      indirectGrefs: this.#indirectGrefs[slot],
     };
   }
 
@@ -396,7 +452,7 @@ export class TsBlkfront {
   async read(sector: number, count: number): Promise<Uint8Array> {
     const out = new Uint8Array(count * 512);
     await this.#submit(
-      (slot) => this.#transfer(BLKIF_OP_READ, sector, count, slot),
+      (slot, id) => this.#transfer(BLKIF_OP_READ, sector, count, slot, id),
       (slot) => {
         for (let p = 0; p * 4096 < out.length; p++) {
           const n = Math.min(4096, out.length - p * 4096);
@@ -409,14 +465,14 @@ export class TsBlkfront {
 
   /** Writes `data` (a multiple of 512 bytes) at `sector`. */
   write(sector: number, data: Uint8Array, barrier = false): Promise<void> {
-    return this.#submit((slot) => {
+    return this.#submit((slot, id) => {
       for (let p = 0; p * 4096 < data.length; p++) {
         this.#pageBytes(slot, p).set(
           data.subarray(p * 4096, Math.min(data.length, (p + 1) * 4096)),
         );
       }
       const op = barrier ? BLKIF_OP_WRITE_BARRIER : BLKIF_OP_WRITE;
-      return this.#transfer(op, sector, data.length / 512, slot);
+      return this.#transfer(op, sector, data.length / 512, slot, id);
     });
   }
 
@@ -425,19 +481,35 @@ export class TsBlkfront {
    * the pages are the guest's buffers). For benchmarks.
    */
   transfer(write: boolean, sector: number, count: number): Promise<void> {
-    return this.#submit((slot) =>
-      this.#transfer(write ? BLKIF_OP_WRITE : BLKIF_OP_READ, sector, count, slot)
+    return this.#submit((slot, id) =>
+      this.#transfer(write ? BLKIF_OP_WRITE : BLKIF_OP_READ, sector, count, slot, id)
     );
+  }
+
+  /**
+   * A request blkback answers at once without I/O (`BLKIF_OP_RESERVED_1`, answered
+   * `BLKIF_RSP_EOPNOTSUPP`): one event round trip frontend → backend → frontend.
+   */
+  async ping(): Promise<void> {
+    try {
+      await this.#submit((_, id) => ({ operation: BLKIF_OP_RESERVED_1, id, sector: 0 }));
+    } catch (error) {
+      if (!(error instanceof BlockRequestError && error.status === BLKIF_RSP_EOPNOTSUPP)) {
+        throw error;
+      }
+      return;
+    }
+    throw new Error("A reserved operation was answered OKAY");
   }
 
   /** `BLKIF_OP_FLUSH_DISKCACHE`. */
   flush(): Promise<void> {
-    return this.#submit(() => ({ operation: BLKIF_OP_FLUSH_DISKCACHE, id: 0, sector: 0 }));
+    return this.#submit((_, id) => ({ operation: BLKIF_OP_FLUSH_DISKCACHE, id, sector: 0 }));
   }
 
   /** `BLKIF_OP_DISCARD`. */
   discard(sector: number, sectors: number): Promise<void> {
-    return this.#submit(() => ({ operation: BLKIF_OP_DISCARD, id: 0, sector, sectors }));
+    return this.#submit((_, id) => ({ operation: BLKIF_OP_DISCARD, id, sector, sectors }));
   }
 
   /** Requests submitted and not yet answered. */

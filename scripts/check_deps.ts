@@ -20,8 +20,9 @@ export const ALLOWED: Record<string, string[]> = {
   events: ["public", "mmu"],
   hypervisor: ["public", "mmu", "cpu", "elf", "events"],
   board: ["cpu", "mmu", "elf"],
+  dom0: ["public", "hypervisor"],
   guests: ["public"],
-  tests: ["public", "mmu", "elf", "cpu", "board", "guests", "events", "hypervisor"],
+  tests: ["public", "mmu", "elf", "cpu", "board", "guests", "events", "hypervisor", "dom0"],
 };
 
 /** Finds cycles in a dependency graph; returns one cycle as a list of names, or undefined. */

@@ -23,7 +23,7 @@ export async function createProbe(
   name: string,
   cmdline: string,
   memoryMiB = 4,
-  extra: { maxMemoryMiB?: number; weight?: number; cap?: number } = {},
+  extra: { maxMemoryMiB?: number; weight?: number; cap?: number; vcpus?: number } = {},
 ): Promise<TestDomain> {
   const domain = hv.createDomain(
     { name, memoryMiB, cmdline, ...extra },
@@ -62,9 +62,10 @@ export async function runUntil(
 export async function runProbe(
   cmdline: string,
   memoryMiB = 4,
+  vcpus = 1,
 ): Promise<{ output: string; reason: number | undefined; hv: Hypervisor; domain: Domain }> {
   const hv = new Hypervisor();
-  const probe = await createProbe(hv, "probe", cmdline, memoryMiB);
+  const probe = await createProbe(hv, "probe", cmdline, memoryMiB, { vcpus });
   hv.unpause(probe.domain);
   await runUntil(hv, () => probe.domain.shutdownReason !== undefined);
   return { output: probe.output(), reason: probe.domain.shutdownReason, hv, domain: probe.domain };

@@ -484,6 +484,15 @@ export class Hypervisor implements HypercallHost {
     }
   }
 
+  /** Brings `vcpu` up or takes it down (a down vCPU never runs; its state is kept). */
+  setVcpuUp(vcpu: Vcpu, up: boolean): void {
+    const domain = this.#domains.get(vcpu.domid);
+    if (!domain || vcpu.up === up) return;
+    vcpu.up = up;
+    this.#refresh(domain, vcpu, this.clock.now());
+    if (up) this.timersChanged(vcpu);
+  }
+
   /** Ends `vcpu`'s slice and sends it behind its peers. */
   yieldVcpu(vcpu: Vcpu): void {
     this.scheduler.yield(vcpu);

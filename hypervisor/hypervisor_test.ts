@@ -162,3 +162,9 @@ Deno.test("a hostile guest's attacks leave a neighbour untouched", async () => {
   const checksum = (text: string) => text.match(/checksum=(0x[0-9a-f]+)/)?.[1];
   assert.equal(checksum(victim.output()), checksum(alone.output));
 });
+
+Deno.test("a second vCPU: initialise with a validated root, run, count atomically, go down", async () => {
+  const { output, reason } = await runProbe("test=smp", 4, 2);
+  assert.deepEqual(failures(output), [], output);
+  assert.equal(reason, SHUTDOWN_poweroff);
+});

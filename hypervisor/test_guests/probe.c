@@ -535,6 +535,51 @@ static int test_xenstore(void) {
   return finish();
 }
 
+/* ---- a second vCPU ---- */
+
+static volatile uint32_t smp_counter;
+static uint8_t secondary_stack[4096] __attribute__((aligned(16)));
+extern void trap_entry(void);
+
+static void secondary(void) {
+  for (int i = 0; i < 100000; i++) __atomic_fetch_add(&smp_counter, 1, __ATOMIC_SEQ_CST);
+  hypercall(__HYPERVISOR_vcpu_op, VCPUOP_down, 1, 0, 0, 0);
+  for (;;) {}
+}
+
+static int test_smp(void) {
+  long rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_up, 1, 0, 0, 0);
+  check("up without a context: EINVAL", rc == -EINVAL, rc);
+  static struct vcpu_guest_context ctx;
+  ctx.x[2] = (unsigned long)secondary_stack + sizeof secondary_stack;
+  ctx.pc = (unsigned long)secondary;
+  ctx.stvec = (unsigned long)trap_entry;
+  ctx.satp = 0;
+  rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, (unsigned long)&ctx, 0, 0);
+  check("a context with paging off: EINVAL", rc == -EINVAL, rc);
+  ctx.satp = 0x80000000ul | va_to_mfn(scratch_page(0));
+  rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, (unsigned long)&ctx, 0, 0);
+  check("a context whose root does not validate: EINVAL", rc == -EINVAL, rc);
+  ctx.satp = csr_read(satp);
+  rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, (unsigned long)&ctx, 0, 0);
+  check("initialise vCPU 1", rc == 0, rc);
+  rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, (unsigned long)&ctx, 0, 0);
+  check("initialise it twice: EEXIST", rc == -EEXIST, rc);
+  rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_up, 1, 0, 0, 0);
+  check("bring it up", rc == 0, rc);
+  for (int i = 0; i < 100000; i++) __atomic_fetch_add(&smp_counter, 1, __ATOMIC_SEQ_CST);
+  while (hypercall(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 1, 0, 0, 0) == 1) {
+    hypercall(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+  }
+  check("both vCPUs counted, atomically", smp_counter == 200000, smp_counter);
+  struct vcpu_runstate_info info;
+  rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_get_runstate_info, 1, (unsigned long)&info, 0, 0);
+  check("vCPU 1 ran and is offline now", rc == 0 && info.time[0] > 0 && info.state == RUNSTATE_offline, info.state);
+  rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_up, 7, 0, 0, 0);
+  check("a vCPU that does not exist: ENOENT", rc == -ENOENT, rc);
+  return finish();
+}
+
 int test_main(void) {
   if (arg_is("test", "hello")) return test_hello();
   if (arg_is("test", "spin")) return test_spin();
@@ -545,6 +590,7 @@ int test_main(void) {
   if (arg_is("test", "evtchn")) return test_evtchn();
   if (arg_is("test", "console")) return test_console();
   if (arg_is("test", "nullcall")) return test_nullcall();
+  if (arg_is("test", "smp")) return test_smp();
   if (arg_is("test", "xenstore")) return test_xenstore();
   if (arg_is("test", "idle")) {
     printf_lite("main at %d us\n", (long)(main_time_ns / 1000));

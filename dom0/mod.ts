@@ -1,12 +1,27 @@
 /**
- * The control domain's services. Today: the `xl` toolstack — its xl.cfg config format, the
- * toolstack that owns the pCPU and applies each domain's shutdown policy, the daemon's control
- * protocol on a Unix socket, and the `xl` command line (`deno task xl`).
+ * The control domain's services: xenstored, Xen's configuration database, speaking
+ * `io/xs_wire.h` to host tools on a Unix socket and to guests on their xenstore ring pages; and
+ * the `xl` toolstack — its xl.cfg config format, the toolstack that owns the pCPU and applies
+ * each domain's shutdown policy, the daemon's control protocol on a Unix socket, and the `xl`
+ * command line (`deno task xl`).
  *
+ * - {@link Xenstored}: the daemon (store, permissions, quotas, watches, transactions, domains).
+ * - {@link serveUnixSocket}: the socket transport (Debian's `xenstore-*` tools work against it
+ *   with `XENSTORED_PATH` pointing at the socket).
+ * - {@link RingServer}, {@link RingBinder}: the guest ring transport the hypervisor plugs in.
+ * - {@link LocalClient}: an in-process dom0 client.
  * - {@link parseConfig}, {@link loadConfig}, {@link ConfigError}: xl.cfg files.
- * - {@link Toolstack}: domains created from configs on a {@link Pcpu}, console history, policy.
- * - {@link ToolstackServer}, {@link XlClient}: the daemon's socket protocol, both sides.
+ * - {@link Toolstack}: domains created from configs on a pCPU, console history, policy.
+ * - {@link ToolstackServer}, {@link XlClient}: the toolstack daemon's protocol, both sides.
  * - {@link formatList}, {@link formatSchedCredit}, {@link formatInfo}: Xen's output formats.
+ *
+ * ```ts
+ * import { LocalClient, Xenstored } from "@paravirt/dom0";
+ * const xenstored = new Xenstored();
+ * const client = new LocalClient(xenstored);
+ * client.write("/local/domain/1/name", "guest");
+ * console.log(client.read("/local/domain/1/name")); // "guest"
+ * ```
  *
  * ```ts ignore
  * import { loadConfig, Toolstack } from "@paravirt/dom0";
@@ -20,6 +35,20 @@
  * @module
  */
 
+export * from "./xenstore/errors.ts";
+export * from "./xenstore/path.ts";
+export * from "./xenstore/permissions.ts";
+export * from "./xenstore/quota.ts";
+export * from "./xenstore/store.ts";
+export * from "./xenstore/transaction.ts";
+export * from "./xenstore/watches.ts";
+export * from "./xenstore/wire.ts";
+export * from "./xenstore/ring.ts";
+export * from "./xenstore/daemon.ts";
+export * from "./xenstore/socket.ts";
+export * from "./xenstore/client.ts";
+export * from "./domain_control.ts";
+export * from "./xenstore_guest.ts";
 export * from "./xl/config_syntax.ts";
 export * from "./xl/config.ts";
 export * from "./xl/toolstack.ts";
@@ -29,4 +58,3 @@ export * from "./xl/client.ts";
 export * from "./xl/format.ts";
 export * from "./xl/socket_path.ts";
 export * from "./xl/daemon_start.ts";
-export type { Pcpu } from "@paravirt/hypervisor";

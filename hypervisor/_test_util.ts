@@ -7,7 +7,7 @@
 
 import { Hypervisor } from "./hypervisor.ts";
 import type { Domain } from "./domain.ts";
-import { probeGuest } from "./_test_guests.ts";
+import { probeGuest } from "./probe_guest.ts";
 
 /** A booted test domain and its console output so far. */
 export interface TestDomain {
@@ -23,7 +23,7 @@ export async function createProbe(
   name: string,
   cmdline: string,
   memoryMiB = 4,
-  extra: { maxMemoryMiB?: number; weight?: number; cap?: number } = {},
+  extra: { maxMemoryMiB?: number; weight?: number; cap?: number; vcpus?: number } = {},
 ): Promise<TestDomain> {
   const domain = hv.createDomain(
     { name, memoryMiB, cmdline, ...extra },
@@ -44,16 +44,16 @@ export async function runUntil(
   const deadline = performance.now() + timeoutMs;
   while (!done()) {
     if (performance.now() > deadline) throw new Error("Timed out waiting for the guests");
+    const seen = hv.wake.value;
     const result = hv.run(5e6);
     if (result.kind === "idle") {
       if (done()) return;
+      // Sleep until the next deadline, a backend's kick, or 5 ms (outside input may come).
       const waitMs = Math.min(5, Math.max(0, (result.until - hv.clock.now()) / 1e6));
-      if (!Number.isFinite(result.until) && !done()) {
-        // Nothing will change by itself: only outside input could help.
-        await new Promise((r) => setTimeout(r, 1));
-        continue;
-      }
-      await new Promise((r) => setTimeout(r, waitMs));
+      await hv.wake.wait(seen, waitMs);
+    } else {
+      // Let other tasks of this thread (backends on the main thread) run.
+      await new Promise((r) => setTimeout(r, 0));
     }
   }
 }
@@ -62,9 +62,10 @@ export async function runUntil(
 export async function runProbe(
   cmdline: string,
   memoryMiB = 4,
+  vcpus = 1,
 ): Promise<{ output: string; reason: number | undefined; hv: Hypervisor; domain: Domain }> {
   const hv = new Hypervisor();
-  const probe = await createProbe(hv, "probe", cmdline, memoryMiB);
+  const probe = await createProbe(hv, "probe", cmdline, memoryMiB, { vcpus });
   hv.unpause(probe.domain);
   await runUntil(hv, () => probe.domain.shutdownReason !== undefined);
   return { output: probe.output(), reason: probe.domain.shutdownReason, hv, domain: probe.domain };

@@ -38,5 +38,6 @@ export * from "./scheduler/scheduler.ts";
 export * from "./scheduler/credit.ts";
 export * from "./scheduler/conformance.ts";
 export type { Hypercall, HypercallHost } from "./hypercalls/host.ts";
+export { probeGuest } from "./probe_guest.ts";
 export * from "./pcpu.ts";
 export * from "./pcpu_protocol.ts";

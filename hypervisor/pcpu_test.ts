@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { SHUTDOWN_crash, SHUTDOWN_poweroff } from "@paravirt/public";
 import { Pcpu } from "./pcpu.ts";
 import { BuildError } from "./builder.ts";
-import { probeGuest } from "./_test_guests.ts";
+import { probeGuest } from "./probe_guest.ts";
 
 /** Collects console text per domain and shutdown events from a Pcpu. */
 function watch(pcpu: Pcpu) {

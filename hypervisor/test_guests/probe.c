@@ -11,12 +11,6 @@
 #define PTE_X 0x08
 #define PTE_A 0x40
 #define PTE_D 0x80
-#define ENOENT 2
-#define EPERM 1
-#define EFAULT 14
-#define EINVAL 22
-#define ENOSYS 38
-#define EEXIST 17
 
 static int failures;
 
@@ -41,7 +35,6 @@ static unsigned long first_mfn(void) { return p2m()[0]; }
 static unsigned long va_to_mfn(void *va) {
   return p2m()[((unsigned long)va - 0xC0000000ul) >> 12];
 }
-static void *mfn_to_va(unsigned long mfn) { return (void *)(0xC0000000ul + ((mfn - first_mfn()) << 12)); }
 static unsigned long root_mfn(void) { return va_to_mfn((void *)start->pt_base); }
 /* Machine address of the leaf PTE that maps va (through the linear map of the leaf table). */
 static uint64_t pte_maddr(unsigned long va) {
@@ -407,6 +400,186 @@ static int test_console(void) {
   }
 }
 
+/* Null-call costs: a hypercall round trip, and a plain ecall from U handled by this kernel. */
+void user_loop(void);
+extern volatile uint32_t user_count;
+static int test_nullcall(void) {
+  long n = arg_value("n", 100000);
+  uint64_t t0 = system_time_ns();
+  for (long i = 0; i < n; i++) hypercall(__HYPERVISOR_xen_version, XENVER_pagesize, 0, 0, 0, 0);
+  uint64_t t1 = system_time_ns();
+  user_count = n;
+  long rc = set_va((void *)user_loop, pte_value(va_to_mfn((void *)user_loop), PTE_V | PTE_R | PTE_X | 0x10 | PTE_A));
+  check("map the user page for U-mode", rc == 0, rc);
+  skip_faults = 1; /* ecalls from U (cause 8) are skipped by the trap handler */
+  unsigned long before = trap_count[8];
+  csr_clear(sstatus, 1 << 8); /* SPP = U */
+  csr_write(sepc, (unsigned long)user_loop);
+  asm volatile(
+    "la t0, 1f\n"
+    "csrw sscratch, t0\n"
+    "sret\n"
+    "1:\n" ::: "t0", "memory");
+  uint64_t t2 = system_time_ns();
+  check("every U-mode ecall reached this kernel", trap_count[8] - before == (unsigned long)n + 1, trap_count[8] - before);
+  printf_lite("nullcall: hypercall %d ns, guest ecall %d ns (n=%d)\n", (long)((t1 - t0) / n),
+              (long)((t2 - t1) / n), n);
+  return finish();
+}
+
+/* ---- a minimal xenstore client on the ring page (io/xs_wire.h) ---- */
+
+static volatile struct xenstore_domain_interface *xs;
+
+static void xs_kick(void) {
+  struct evtchn_port_op send = {start->store_evtchn};
+  hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (unsigned long)&send, 0, 0, 0);
+}
+
+static void xs_wait(void) {
+  uint32_t port = start->store_evtchn;
+  struct sched_poll poll = {(unsigned long)&port, 1, system_time_ns() + 10000000};
+  hypercall(__HYPERVISOR_sched_op, SCHEDOP_poll, (unsigned long)&poll, 0, 0, 0);
+  /* Clear the port's pending bit so the next poll waits again. */
+  __atomic_fetch_and((volatile uint32_t *)shared->evtchn_pending + port / 32, ~(1u << (port % 32)),
+                     __ATOMIC_SEQ_CST);
+}
+
+static void xs_put(const void *data, uint32_t len) {
+  const uint8_t *p = data;
+  while (len) {
+    uint32_t prod = xs->req_prod;
+    uint32_t space = XENSTORE_RING_SIZE - (prod - xs->req_cons);
+    if (space == 0) {
+      xs_kick();
+      xs_wait();
+      continue;
+    }
+    uint32_t chunk = XENSTORE_RING_SIZE - (prod % XENSTORE_RING_SIZE);
+    if (chunk > space) chunk = space;
+    if (chunk > len) chunk = len;
+    for (uint32_t i = 0; i < chunk; i++) xs->req[(prod + i) % XENSTORE_RING_SIZE] = p[i];
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    xs->req_prod = prod + chunk;
+    p += chunk;
+    len -= chunk;
+  }
+  xs_kick();
+}
+
+static void xs_get(void *out, uint32_t len) {
+  uint8_t *p = out;
+  while (len) {
+    uint32_t cons = xs->rsp_cons;
+    uint32_t avail = xs->rsp_prod - cons;
+    if (avail == 0) {
+      xs_wait();
+      continue;
+    }
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    uint32_t chunk = avail < len ? avail : len;
+    for (uint32_t i = 0; i < chunk; i++) p[i] = xs->rsp[(cons + i) % XENSTORE_RING_SIZE];
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    xs->rsp_cons = cons + chunk;
+    p += chunk;
+    len -= chunk;
+  }
+  xs_kick();
+}
+
+/* One request and its reply; returns the reply's type and NUL-terminates its body. */
+static uint32_t xs_request(uint32_t type, const char *a, uint32_t alen, const char *b, uint32_t blen,
+                           char *reply, uint32_t max) {
+  static uint32_t next_id = 1;
+  struct xsd_sockmsg msg = {type, next_id++, 0, alen + blen};
+  xs_put(&msg, sizeof msg);
+  if (alen) xs_put(a, alen);
+  if (blen) xs_put(b, blen);
+  struct xsd_sockmsg answer;
+  xs_get(&answer, sizeof answer);
+  uint32_t keep = answer.len < max - 1 ? answer.len : max - 1;
+  xs_get(reply, keep);
+  char sink[64];
+  for (uint32_t left = answer.len - keep; left;) {
+    uint32_t n = left < sizeof sink ? left : sizeof sink;
+    xs_get(sink, n);
+    left -= n;
+  }
+  reply[keep] = 0;
+  return answer.type;
+}
+
+static uint32_t slen(const char *s) {
+  uint32_t n = 0;
+  while (s[n]) n++;
+  return n;
+}
+
+static int test_xenstore(void) {
+  xs = (volatile struct xenstore_domain_interface *)(0xC0000000ul +
+                                                      ((start->store_mfn - first_mfn()) << 12));
+  char reply[256];
+  const char *key = "data/greeting";
+  const char *value = "hello from the ring";
+  uint32_t type = xs_request(XS_WRITE, key, slen(key) + 1, value, slen(value), reply, sizeof reply);
+  check("XS_WRITE of a relative path", type == XS_WRITE && reply[0] == 'O', type);
+  type = xs_request(XS_READ, key, slen(key) + 1, 0, 0, reply, sizeof reply);
+  int same = type == XS_READ;
+  for (uint32_t i = 0; same && value[i]; i++) same = reply[i] == value[i];
+  check("XS_READ gives it back", same, type);
+  type = xs_request(XS_READ, "name", 5, 0, 0, reply, sizeof reply);
+  if (type == XS_READ) printf_lite("my name in xenstore: %s\n", reply);
+  check("the toolstack's name node is readable", type == XS_READ, type);
+  type = xs_request(XS_WRITE, "/local/domain/0/evil", 21, "x", 1, reply, sizeof reply);
+  check("writing dom0's directory: EACCES", type == XS_ERROR && reply[1] == 'A', type);
+  return finish();
+}
+
+/* ---- a second vCPU ---- */
+
+static volatile uint32_t smp_counter;
+static uint8_t secondary_stack[4096] __attribute__((aligned(16)));
+extern void trap_entry(void);
+
+static void secondary(void) {
+  for (int i = 0; i < 100000; i++) __atomic_fetch_add(&smp_counter, 1, __ATOMIC_SEQ_CST);
+  hypercall(__HYPERVISOR_vcpu_op, VCPUOP_down, 1, 0, 0, 0);
+  for (;;) {}
+}
+
+static int test_smp(void) {
+  long rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_up, 1, 0, 0, 0);
+  check("up without a context: EINVAL", rc == -EINVAL, rc);
+  static struct vcpu_guest_context ctx;
+  ctx.x[2] = (unsigned long)secondary_stack + sizeof secondary_stack;
+  ctx.pc = (unsigned long)secondary;
+  ctx.stvec = (unsigned long)trap_entry;
+  ctx.satp = 0;
+  rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, (unsigned long)&ctx, 0, 0);
+  check("a context with paging off: EINVAL", rc == -EINVAL, rc);
+  ctx.satp = 0x80000000ul | va_to_mfn(scratch_page(0));
+  rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, (unsigned long)&ctx, 0, 0);
+  check("a context whose root does not validate: EINVAL", rc == -EINVAL, rc);
+  ctx.satp = csr_read(satp);
+  rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, (unsigned long)&ctx, 0, 0);
+  check("initialise vCPU 1", rc == 0, rc);
+  rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, (unsigned long)&ctx, 0, 0);
+  check("initialise it twice: EEXIST", rc == -EEXIST, rc);
+  rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_up, 1, 0, 0, 0);
+  check("bring it up", rc == 0, rc);
+  for (int i = 0; i < 100000; i++) __atomic_fetch_add(&smp_counter, 1, __ATOMIC_SEQ_CST);
+  while (hypercall(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 1, 0, 0, 0) == 1) {
+    hypercall(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+  }
+  check("both vCPUs counted, atomically", smp_counter == 200000, smp_counter);
+  struct vcpu_runstate_info info;
+  rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_get_runstate_info, 1, (unsigned long)&info, 0, 0);
+  check("vCPU 1 ran and is offline now", rc == 0 && info.time[0] > 0 && info.state == RUNSTATE_offline, info.state);
+  rc = hypercall(__HYPERVISOR_vcpu_op, VCPUOP_up, 7, 0, 0, 0);
+  check("a vCPU that does not exist: ENOENT", rc == -ENOENT, rc);
+  return finish();
+}
+
 int test_main(void) {
   if (arg_is("test", "hello")) return test_hello();
   if (arg_is("test", "spin")) return test_spin();
@@ -416,6 +589,13 @@ int test_main(void) {
   if (arg_is("test", "pingpong")) return test_pingpong();
   if (arg_is("test", "evtchn")) return test_evtchn();
   if (arg_is("test", "console")) return test_console();
+  if (arg_is("test", "nullcall")) return test_nullcall();
+  if (arg_is("test", "smp")) return test_smp();
+  if (arg_is("test", "xenstore")) return test_xenstore();
+  if (arg_is("test", "idle")) {
+    printf_lite("main at %d us\n", (long)(main_time_ns / 1000));
+    for (;;) hypercall(__HYPERVISOR_sched_op, SCHEDOP_block, 0, 0, 0, 0);
+  }
   if (arg_is("test", "crash")) return 1;
   print("unknown test\n");
   return 1;

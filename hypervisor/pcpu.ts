@@ -13,11 +13,13 @@
  *   wrote before it shut down is delivered before the shutdown.
  * - Kernel images are copied to the worker, never transferred: the caller keeps its bytes (a
  *   toolstack needs them again to restart a domain).
+ * - It is also dom0's `DomainControl` (`@paravirt/dom0`): memory views of domains and backend
+ *   event links through doorbells, whose shared buffers cross to the worker.
  *
  * @module
  */
 
-import type { DomainConfig } from "./hypervisor.ts";
+import type { DomainConfig, ForeignDomainView } from "./hypervisor.ts";
 import { BuildError } from "./builder.ts";
 import type {
   DomainRef,
@@ -68,6 +70,8 @@ export class Pcpu {
   readonly #ready: Promise<void>;
   #seq = 0;
   #failure: Error | undefined;
+  readonly #doorbellIds = new WeakMap<SharedArrayBuffer, number>();
+  #nextDoorbell = 0;
 
   /** Starts the worker. */
   constructor(options: PcpuOptions = {}) {
@@ -253,6 +257,63 @@ export class Pcpu {
   /** Host information. */
   info(): Promise<HostInfo> {
     return this.#call("info", {});
+  }
+
+  /** The buffer of the hypervisor's wake word (to build doorbells on this side). */
+  wakeBuffer(): Promise<SharedArrayBuffer> {
+    return this.#call("wakeBuffer", {});
+  }
+
+  /** The memory view of a domain, for a backend serving it. */
+  foreignView(domid: number): Promise<ForeignDomainView> {
+    return this.#call("foreignView", { domain: domid });
+  }
+
+  #doorbellId(buffer: SharedArrayBuffer): number {
+    let id = this.#doorbellIds.get(buffer);
+    if (id === undefined) {
+      id = ++this.#nextDoorbell;
+      this.#doorbellIds.set(buffer, id);
+    }
+    return id;
+  }
+
+  /**
+   * Binds a dom0 port to `frontPort` (unbound, for dom0) of domain `domid`, routed to `slot` of
+   * the doorbell. Resolves to the dom0 port or a negative errno.
+   */
+  bindBackend(
+    domid: number,
+    frontPort: number,
+    doorbell: { readonly buffer: SharedArrayBuffer },
+    slot: number,
+  ): Promise<number> {
+    return this.#call("bindBackend", {
+      domain: domid,
+      frontPort,
+      doorbell: this.#doorbellId(doorbell.buffer),
+      buffer: doorbell.buffer,
+      slot,
+    });
+  }
+
+  /** Allocates a dom0 port domain `domid` may bind, routed like {@link bindBackend}. */
+  offerBackendPort(
+    domid: number,
+    doorbell: { readonly buffer: SharedArrayBuffer },
+    slot: number,
+  ): Promise<number> {
+    return this.#call("offerBackendPort", {
+      domain: domid,
+      doorbell: this.#doorbellId(doorbell.buffer),
+      buffer: doorbell.buffer,
+      slot,
+    });
+  }
+
+  /** Closes a dom0 port made by {@link bindBackend} or {@link offerBackendPort}. */
+  async unbindBackend(port: number): Promise<void> {
+    await this.#call("unbindBackend", { port });
   }
 
   /** Ends the worker; pending calls reject. */

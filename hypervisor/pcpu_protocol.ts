@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { DomainConfig } from "./hypervisor.ts";
+import type { DomainConfig, ForeignDomainView } from "./hypervisor.ts";
 import type { DomainState } from "./domain.ts";
 
 /** A domain named by id or by name. */
@@ -145,6 +145,32 @@ export interface PcpuCalls {
   dmesg: { args: Record<string, never>; result: string[] };
   /** Host information. */
   info: { args: Record<string, never>; result: HostInfo };
+  /** The buffer of the hypervisor's wake word (backends' doorbells bump it). */
+  wakeBuffer: { args: Record<string, never>; result: SharedArrayBuffer };
+  /** The memory view a backend of a domain needs. */
+  foreignView: { args: { domain: DomainRef }; result: ForeignDomainView };
+  /**
+   * Binds a dom0 port to a domain's unbound port, routed to a doorbell slot. `doorbell` is the
+   * client's id for the doorbell's buffer (a buffer posted twice arrives as two objects).
+   * Returns the dom0 port or a negative errno.
+   */
+  bindBackend: {
+    args: {
+      domain: DomainRef;
+      frontPort: number;
+      doorbell: number;
+      buffer: SharedArrayBuffer;
+      slot: number;
+    };
+    result: number;
+  };
+  /** Allocates a dom0 port a domain may bind, routed like bindBackend. */
+  offerBackendPort: {
+    args: { domain: DomainRef; doorbell: number; buffer: SharedArrayBuffer; slot: number };
+    result: number;
+  };
+  /** Closes a dom0 port made by bindBackend or offerBackendPort. */
+  unbindBackend: { args: { port: number }; result: null };
 }
 
 /** The name of a pCPU call. */

@@ -7,7 +7,8 @@
  * - Started by {@link Pcpu} with no host permissions: kernel images arrive as bytes in messages.
  * - The loop runs the hypervisor for {@link RUN_BUDGET_NS} at a time, then yields to the worker's
  *   event loop with `setImmediate` (a few µs; `setTimeout(0)` costs ~2 ms), so calls are served
- *   between runs. When nothing can run it sleeps until the next deadline, or until a call arrives.
+ *   between runs. When nothing can run it sleeps until the next deadline, a call, or a backend's
+ *   kick (the hypervisor's wake word changes).
  * - Console output is batched per domain and posted after each run and each call; shutdown and
  *   destroy events follow the console output that preceded them, and a call's reply follows the
  *   events the call caused.
@@ -18,6 +19,7 @@
  */
 
 import { setImmediate } from "node:timers";
+import { Doorbell } from "@paravirt/events";
 import {
   RUNSTATE_blocked,
   RUNSTATE_runnable,
@@ -63,6 +65,12 @@ export class PcpuHost {
   readonly #console = new Map<number, Uint8Array<ArrayBuffer>[]>();
   readonly #events: PcpuEventMessage[] = [];
   readonly #startedAtMs = Date.now();
+  /** Backends' doorbells by the client's id for their buffer. */
+  readonly #doorbells = new Map<number, Doorbell>();
+  readonly #wakeWord: Int32Array;
+  /** The one pending wait on the wake word, and the value it waits to change from. */
+  #wordWait: Promise<unknown> | undefined;
+  #wordSeen = 0;
   #retiredInstructions = 0;
   #wake: (() => void) | undefined;
   #stopped = false;
@@ -71,6 +79,7 @@ export class PcpuHost {
   constructor(port: PcpuPort, hv: Hypervisor = new Hypervisor()) {
     this.#port = port;
     this.hv = hv;
+    this.#wakeWord = new Int32Array(hv.wake.buffer, 0, 1);
     hv.onShutdown = (domain) =>
       this.#events.push({
         kind: "shutdown",
@@ -85,12 +94,14 @@ export class PcpuHost {
   async loop(): Promise<void> {
     const hv = this.hv;
     while (!this.#stopped) {
+      // Read before running: a kick that lands after the run's last look still ends the sleep.
+      const seen = hv.wake.value;
       const result = hv.run(RUN_BUDGET_NS);
       this.#flush();
       if (result.kind === "busy") {
         await new Promise<void>((resolve) => setImmediate(resolve));
       } else {
-        await this.#sleep(result.until);
+        await this.#sleep(result.until, seen);
       }
     }
   }
@@ -101,22 +112,42 @@ export class PcpuHost {
     this.#wake?.();
   }
 
-  /** Sleeps until system time `until` (ns), or until a call arrives. */
-  #sleep(until: number): Promise<void> {
+  /**
+   * Sleeps until system time `until` (ns), a call, or a change of the wake word from `seen`.
+   */
+  #sleep(until: number, seen: number): Promise<void> {
     const waitMs = (until - this.hv.clock.now()) / 1e6;
-    if (waitMs < 1) return new Promise((resolve) => setImmediate(resolve));
+    if (waitMs < 1 || this.hv.wake.value !== seen) {
+      return new Promise((resolve) => setImmediate(resolve));
+    }
     return new Promise((resolve) => {
+      let finished = false;
       // Timers may fire a little late; wake early and let the next run decide.
       const timer = Number.isFinite(waitMs)
         ? setTimeout(() => done(), Math.floor(waitMs))
         : undefined;
       const done = () => {
+        if (finished) return;
+        finished = true;
         if (timer !== undefined) clearTimeout(timer);
         this.#wake = undefined;
         resolve();
       };
       this.#wake = done;
+      this.#waitWord(seen).then(done);
     });
+  }
+
+  /**
+   * Resolves when the wake word leaves `seen`. One wait is kept per value (a word that has not
+   * changed needs no second waiter), so sleeps ended by calls leave nothing behind.
+   */
+  #waitWord(seen: number): Promise<unknown> {
+    if (this.#wordWait && this.#wordSeen === seen) return this.#wordWait;
+    const result = Atomics.waitAsync(this.#wakeWord, 0, seen);
+    this.#wordSeen = seen;
+    this.#wordWait = result.async ? result.value : Promise.resolve();
+    return this.#wordWait;
   }
 
   /** Serves one call message: runs it, posts the events it caused, then the reply. */
@@ -209,6 +240,15 @@ export class PcpuHost {
       cap: domain.cap,
       built: domain.layout !== undefined,
     };
+  }
+
+  #doorbell(id: number, buffer: SharedArrayBuffer): Doorbell {
+    let doorbell = this.#doorbells.get(id);
+    if (!doorbell) {
+      doorbell = new Doorbell(this.hv.wake, buffer);
+      this.#doorbells.set(id, doorbell);
+    }
+    return doorbell;
   }
 
   #sched(domain: Domain): SchedCreditEntry {
@@ -308,6 +348,16 @@ export class PcpuHost {
         instructions,
         hypercalls,
       };
+    },
+    wakeBuffer: () => this.hv.wake.buffer as SharedArrayBuffer,
+    foreignView: ({ domain }) => this.hv.foreignView(this.#domain(domain)),
+    bindBackend: ({ domain, frontPort, doorbell, buffer, slot }) =>
+      this.hv.bindBackend(this.#domain(domain), frontPort, this.#doorbell(doorbell, buffer), slot),
+    offerBackendPort: ({ domain, doorbell, buffer, slot }) =>
+      this.hv.offerBackendPort(this.#domain(domain), this.#doorbell(doorbell, buffer), slot),
+    unbindBackend: ({ port }) => {
+      this.hv.unbindBackend(port);
+      return null;
     },
   };
 }

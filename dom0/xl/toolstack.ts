@@ -249,8 +249,10 @@ export class Toolstack {
         cap: config.cap,
       },
       record.kernel,
+      { paused: true },
     );
     // The same record lives on under the new id, with its restart history; its console is new.
+    // It is registered before the domain runs, so no output is missed.
     const restarted: DomainRecord = {
       ...record,
       domid: summary.id,
@@ -258,6 +260,7 @@ export class Toolstack {
       subscribers: new Set(),
     };
     this.#domains.set(summary.id, restarted);
+    await this.pcpu.unpause(summary.id);
     this.#log(`xl: restarted "${config.name}" as d${summary.id}`);
   }
 
@@ -337,9 +340,14 @@ export class Toolstack {
     const record = this.#domains.get(domain.id);
     if (!record) throw new RangeError(`Domain ${domain.id} has no console the toolstack knows`);
     const history = record.history.snapshot();
-    if (history.length > 0) subscriber({ kind: "output", bytes: history });
-    if (domain.flags.shutdown) {
-      subscriber({ kind: "end", why: "shutdown" });
+    try {
+      if (history.length > 0) subscriber({ kind: "output", bytes: history });
+      if (domain.flags.shutdown) {
+        subscriber({ kind: "end", why: "shutdown" });
+        return { domain, detach: () => {} };
+      }
+    } catch {
+      // A subscriber that throws is not kept.
       return { domain, detach: () => {} };
     }
     record.subscribers.add(subscriber);

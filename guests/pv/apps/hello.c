@@ -1,0 +1,17 @@
+/*
+ * hello.c — the smallest application: one line from U-mode through SYS_write.
+ *
+ * Rules of use: prints "hello: ..." and ends with "app hello: done checksum=..." where the
+ * checksum is the FNV-1a hash of the greeting (the same natively and as a PV guest).
+ */
+#include "ulib.h"
+
+int main(const char *cmdline) {
+  (void)cmdline;
+  const char *greeting = "hello from a U-mode application";
+  uint32_t hash = 2166136261u;
+  for (const char *p = greeting; *p != '\0'; p++) hash = (hash ^ (uint8_t)*p) * 16777619u;
+  printf("hello: %s (pid %ld, %s)\n", greeting, sys_getpid(),
+         sys_pv_mode() == 1 ? "paravirtualized" : "native");
+  return app_done("hello", hash);
+}

@@ -2,6 +2,11 @@
  * `deno task machine <file.elf> [--max-insns N] [--clock realtime|instructions] [--ram-mib M]`:
  * runs a bare-metal RV32 ELF on the board with the console on stdout and stdin.
  *
+ * `deno task machine --kernel <file> [--initrd <file>] [--append "<cmdline>"]` boots a kernel (an
+ * ELF loaded by physical address, or a RISC-V Linux `Image`) in S-mode under the board's SBI
+ * firmware, with a generated device tree; the kernel powering off through SBI system reset or the
+ * test device ends the process with 0.
+ *
  * Exit status: 0 when the program signals pass (test finisher 0x5555 or HTIF tohost == 1), the
  * program's failure code otherwise; 124 when the instruction limit is reached, 125 when the hart
  * waits forever, 2 for a usage error or an image that cannot be loaded (with a message saying why).
@@ -15,7 +20,9 @@ import { ElfFormatError } from "@paravirt/elf";
 import { Board } from "./machine.ts";
 
 const USAGE =
-  "usage: deno task machine <file.elf> [--max-insns N] [--clock realtime|instructions] [--ram-mib M]";
+  "usage: deno task machine <file.elf> [--max-insns N] [--clock realtime|instructions] " +
+  "[--ram-mib M]\n       deno task machine --kernel <file> [--initrd <file>] [--append <cmdline>] " +
+  "[--max-insns N] [--clock ...] [--ram-mib M]";
 
 function fail(message: string): never {
   console.error(`machine: ${message}`);
@@ -49,6 +56,14 @@ function escapeFilter(onQuit: () => void): TransformStream<Uint8Array, Uint8Arra
   });
 }
 
+async function readInput(path: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (error) {
+    fail(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
 async function main(): Promise<number> {
   let parsed;
   try {
@@ -59,6 +74,9 @@ async function main(): Promise<number> {
         "max-insns": { type: "string" },
         "clock": { type: "string", default: "realtime" },
         "ram-mib": { type: "string", default: "128" },
+        "kernel": { type: "string" },
+        "initrd": { type: "string" },
+        "append": { type: "string" },
         "help": { type: "boolean", short: "h" },
       },
     });
@@ -70,7 +88,11 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length !== 1) fail(USAGE);
+  const kernelMode = values.kernel !== undefined;
+  if (kernelMode ? positionals.length !== 0 : positionals.length !== 1) fail(USAGE);
+  if (!kernelMode && (values.initrd !== undefined || values.append !== undefined)) {
+    fail(`--initrd and --append need --kernel\n${USAGE}`);
+  }
   let maxInstructions: number | undefined;
   if (values["max-insns"] !== undefined) {
     maxInstructions = Number(values["max-insns"]);
@@ -86,20 +108,19 @@ async function main(): Promise<number> {
   if (!Number.isInteger(ramMib) || ramMib <= 0 || ramMib > 2048) {
     fail(`--ram-mib wants an integer from 1 to 2048, not "${values["ram-mib"]}"`);
   }
-  const path = positionals[0];
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (error) {
-    fail(`cannot read ${path}: ${(error as Error).message}`);
-  }
-  const board = new Board({ clock, ramSize: ramMib << 20 });
+  const path = kernelMode ? values.kernel! : positionals[0];
+  const bytes = await readInput(path);
+  const initrd = values.initrd === undefined ? undefined : await readInput(values.initrd);
+  const board = new Board({ clock, ramSize: ramMib * (1 << 20) });
   board.onOutput = writeAll;
   try {
-    board.loadElf(bytes);
+    if (kernelMode) board.loadKernel(bytes, { cmdline: values.append, initrd });
+    else board.loadElf(bytes);
   } catch (error) {
     if (error instanceof ElfFormatError || error instanceof RangeError) {
-      fail(`${path} is not a loadable RV32 executable: ${error.message}`);
+      fail(
+        `${path} is not a loadable RV32 ${kernelMode ? "kernel" : "executable"}: ${error.message}`,
+      );
     }
     throw error;
   }

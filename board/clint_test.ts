@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Hart, IRQ_M_SOFT, IRQ_M_TIMER } from "@paravirt/cpu";
+import { Hart, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_TIMER } from "@paravirt/cpu";
 import { PhysicalMemory } from "@paravirt/mmu";
 import { Clint } from "./clint.ts";
 import { InstructionClock } from "./clock.ts";
@@ -29,4 +29,30 @@ Deno.test("CLINT drives MTIP from mtime >= mtimecmp and MSIP from msip", () => {
   assert.notEqual(hart.mipLines & (1 << IRQ_M_SOFT), 0);
   clint.write(0, 4, 0);
   assert.equal(hart.mipLines & (1 << IRQ_M_SOFT), 0);
+});
+
+Deno.test("the supervisor timer drives STIP and a new deadline clears it", () => {
+  const memory = new PhysicalMemory();
+  memory.addRam(0x8000_0000, 4096);
+  const hart = new Hart(memory);
+  const clock = new InstructionClock(hart);
+  const clint = new Clint(hart, clock);
+  const stip = () => (hart.mipLines & (1 << IRQ_S_TIMER)) !== 0;
+  clint.update();
+  assert.equal(stip(), false);
+  assert.equal(clint.ticksToEnabledDeadline(1 << IRQ_S_TIMER), Infinity, "never armed");
+  clint.setSupervisorTimer(20);
+  assert.equal(stip(), false);
+  assert.equal(clint.ticksToEnabledDeadline(1 << IRQ_S_TIMER), 20);
+  assert.equal(clint.ticksToEnabledDeadline(1 << IRQ_M_TIMER), Infinity, "STIE decides");
+  hart.cycle = 100 * 20;
+  clint.update();
+  assert.equal(stip(), true);
+  assert.equal(hart.mipLines & (1 << IRQ_M_TIMER), 0, "mtimecmp is separate");
+  clint.setSupervisorTimer(25);
+  assert.equal(stip(), false);
+  clint.setSupervisorTimer(2 ** 64);
+  assert.equal(stip(), false);
+  clint.setSupervisorTimer(0);
+  assert.equal(stip(), true, "a deadline in the past fires at once");
 });

@@ -2,7 +2,9 @@
  * The native board: one hart, RAM at 0x8000_0000 and the QEMU-virt-compatible devices (UART, CLINT,
  * PLIC, test finisher, HTIF), with the loop that runs a bare-metal program until it stops.
  *
- * Rules of use: construct, `loadElf`, then `await run()`. Output arrives through `onOutput`; input
+ * Rules of use: construct, `loadElf` (a bare-metal program starting in M-mode) or `loadKernel` (a
+ * kernel starting in S-mode under the board's SBI firmware, with a device tree and an optional
+ * initrd), then `await run()`. Output arrives through `onOutput`; input
  * is attached with `attachInput` (read lazily: only once the program looks at the UART's receive
  * side). The loop yields to the event loop only while input is attached, so a CPU-bound program
  * runs without interruption. WFI sleeps (real-time clock) or skips time (instruction clock).
@@ -27,6 +29,7 @@ import {
 } from "./layout.ts";
 import {
   DEFAULT_RAM_SIZE,
+  FDT_MAX_SIZE,
   INSTRUCTIONS_PER_TICK,
   MAX_RAM_SIZE,
   SLICE,
@@ -39,6 +42,9 @@ import { Plic } from "./plic.ts";
 import { Clint } from "./clint.ts";
 import { type FinisherRequest, TestFinisher } from "./test_finisher.ts";
 import { Htif } from "./htif.ts";
+import { SbiFirmware, type SbiPlatform, type SbiResetKind } from "./sbi.ts";
+import { boardDeviceTree } from "./device_tree.ts";
+import { encodeFdt } from "./fdt.ts";
 
 /** Options for a {@link Board}. */
 export interface BoardOptions {
@@ -82,6 +88,35 @@ export interface RunOptions {
   onHostExit?: (exit: Exit) => boolean;
 }
 
+/** Options for {@link Board.loadKernel}. */
+export interface KernelOptions {
+  /** Kernel command line (`/chosen/bootargs`). */
+  cmdline?: string;
+  /** Initial ramdisk, placed near the top of RAM and named in `/chosen`. */
+  initrd?: Uint8Array;
+}
+
+/** Where {@link Board.loadKernel} put things (physical addresses). */
+export interface KernelLayout {
+  /** The image's format: an ELF loaded by `p_paddr`, or a RISC-V Linux `Image` at RAM's base. */
+  readonly format: "elf" | "image";
+  /** Physical entry point (where S-mode starts). */
+  readonly entry: number;
+  /** First byte of the kernel in RAM. */
+  readonly kernelStart: number;
+  /** First byte past the kernel's memory (including its zeroed part). */
+  readonly kernelEnd: number;
+  /** The device tree blob's address (a1 at entry). */
+  readonly fdtAddress: number;
+  /** The device tree blob's size. */
+  readonly fdtSize: number;
+  /** The initrd's range, when one was given. */
+  readonly initrd?: { readonly start: number; readonly end: number };
+}
+
+const IMAGE_MAGIC = "RISCV\0\0\0";
+const IMAGE_MAGIC2 = "RSC\x05";
+
 /** The emulated machine. */
 export class Board {
   /** Physical address space. */
@@ -101,7 +136,11 @@ export class Board {
   /** Receives everything the program prints (UART and HTIF). */
   onOutput: (bytes: Uint8Array) => void = () => {};
 
+  /** The SBI firmware, once {@link loadKernel} installed it. */
+  firmware: SbiFirmware | undefined;
+
   #htif: Htif | undefined;
+  #suspended = false;
   #finished: { outcome: RunOutcome; exitCode: number } | undefined;
   #input: ReadableStream<Uint8Array> | undefined;
   #inputOpen = false;
@@ -143,6 +182,145 @@ export class Board {
    * for a malformed image and RangeError when a segment falls outside RAM.
    */
   loadElf(bytes: Uint8Array): ElfImage {
+    const image = this.#loadSegments(bytes);
+    this.hart.pc = image.entry | 0;
+    this.hart.x[10] = this.hart.hartId;
+    const tohost = image.symbols.get("tohost");
+    if (tohost !== undefined && tohost >= RAM_BASE && tohost + 8 <= RAM_BASE + this.ramSize) {
+      const fromhost = image.symbols.get("fromhost");
+      this.#htif = new Htif(this.memory, tohost, fromhost);
+      this.#htif.onOutput = (out) => this.onOutput(out);
+      this.#htif.onExit = (code) =>
+        this.#finish(code === 0 ? { kind: "pass" } : { kind: "fail", code });
+    }
+    return image;
+  }
+
+  /**
+   * Boots a kernel the way firmware does on real hardware: loads it, generates the board's device
+   * tree (with `cmdline` and the initrd's range in `/chosen`), places the tree and the initrd at the
+   * top of RAM, installs the SBI firmware and starts the hart in S-mode at the kernel's physical
+   * entry with a0 = hart id, a1 = the tree's address and paging off.
+   *
+   * `bytes` is either an ELF executable, loaded by physical address (`p_paddr`) and entered at
+   * `e_entry` translated through the `PT_LOAD` segment that contains it (kernels are linked at
+   * virtual addresses), or a RISC-V Linux `Image` (magic "RISCV"/"RSC\x05"), loaded at RAM's base
+   * as QEMU does without firmware. Throws `ElfFormatError` for a malformed ELF and RangeError for an
+   * unknown format or when the pieces do not fit in RAM.
+   */
+  loadKernel(bytes: Uint8Array, options: KernelOptions = {}): KernelLayout {
+    const ramEnd = RAM_BASE + this.ramSize;
+    let format: "elf" | "image";
+    let entry: number;
+    let kernelStart: number;
+    let kernelEnd: number;
+    if (bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c) {
+      format = "elf";
+      const image = this.#loadSegments(bytes);
+      const home = image.segments.find((s) =>
+        image.entry >= s.virtualAddress && image.entry < s.virtualAddress + s.memorySize
+      );
+      if (!home) {
+        throw new RangeError(
+          `Entry point 0x${image.entry.toString(16)} lies in no loadable segment`,
+        );
+      }
+      entry = home.physicalAddress + (image.entry - home.virtualAddress);
+      kernelStart = Math.min(...image.segments.map((s) => s.physicalAddress));
+      kernelEnd = Math.max(...image.segments.map((s) => s.physicalAddress + s.memorySize));
+    } else if (isLinuxImage(bytes)) {
+      format = "image";
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const effective = Number(view.getBigUint64(16, true));
+      const size = Math.max(bytes.length, effective);
+      if (size > this.ramSize) {
+        throw new RangeError(
+          `Kernel image of ${size} bytes does not fit in ${this.ramSize} of RAM`,
+        );
+      }
+      this.memory.writeBytes(RAM_BASE, bytes);
+      entry = kernelStart = RAM_BASE;
+      kernelEnd = RAM_BASE + size;
+    } else {
+      throw new RangeError("Kernel is neither an ELF executable nor a RISC-V Linux Image");
+    }
+
+    const fdtAddress = ramEnd - FDT_MAX_SIZE;
+    let initrd: { start: number; end: number } | undefined;
+    if (options.initrd) {
+      const start = Math.floor((fdtAddress - options.initrd.length) / 4096) * 4096;
+      if (start < kernelEnd) {
+        throw new RangeError(
+          `Initrd of ${options.initrd.length} bytes does not fit between the kernel (ending at ` +
+            `0x${kernelEnd.toString(16)}) and the device tree at 0x${fdtAddress.toString(16)}`,
+        );
+      }
+      this.memory.writeBytes(start, options.initrd);
+      initrd = { start, end: start + options.initrd.length };
+    }
+    if (fdtAddress < kernelEnd) {
+      throw new RangeError(
+        `Kernel ending at 0x${kernelEnd.toString(16)} leaves no room for the device tree`,
+      );
+    }
+    const fdt = encodeFdt(
+      boardDeviceTree({
+        ramSize: this.ramSize,
+        bootargs: options.cmdline,
+        initrd,
+        hartId: this.hart.hartId,
+      }),
+      { bootCpuId: this.hart.hartId },
+    );
+    if (fdt.length > FDT_MAX_SIZE) {
+      throw new RangeError(
+        `Device tree of ${fdt.length} bytes exceeds ${FDT_MAX_SIZE} (command line too long?)`,
+      );
+    }
+    this.memory.writeBytes(fdtAddress, fdt);
+
+    const firmware = new SbiFirmware(this.#sbiPlatform());
+    firmware.enterSupervisor({ entry, argument: fdtAddress });
+    this.firmware = firmware;
+    return {
+      format,
+      entry,
+      kernelStart,
+      kernelEnd,
+      fdtAddress,
+      fdtSize: fdt.length,
+      ...(initrd ? { initrd } : {}),
+    };
+  }
+
+  #sbiPlatform(): SbiPlatform {
+    return {
+      hart: this.hart,
+      setTimer: (deadline) => this.clint.setSupervisorTimer(deadline),
+      consoleWrite: (bytes) => {
+        this.uart.flush(); // keep UART and SBI console output in order
+        this.onOutput(bytes);
+      },
+      consoleRead: () => this.uart.takeInput(),
+      reset: (kind: SbiResetKind) =>
+        this.#finish(
+          kind === "shutdown"
+            ? { kind: "pass" }
+            : kind === "failure"
+            ? { kind: "fail", code: 1 }
+            : { kind: "reset" },
+        ),
+      suspend: () => {
+        this.#suspended = true;
+      },
+      stopHart: () => {
+        this.#finished = { outcome: "hang", exitCode: -1 };
+        this.hart.requestStop({ kind: "halt", code: -1 });
+      },
+    };
+  }
+
+  #loadSegments(bytes: Uint8Array): ElfImage {
     const image = parseElf(bytes);
     for (const [i, segment] of image.segments.entries()) {
       const start = segment.physicalAddress;
@@ -164,16 +342,6 @@ export class Board {
           new Uint8Array(zeros),
         );
       }
-    }
-    this.hart.pc = image.entry | 0;
-    this.hart.x[10] = this.hart.hartId;
-    const tohost = image.symbols.get("tohost");
-    if (tohost !== undefined && tohost >= RAM_BASE && tohost + 8 <= RAM_BASE + this.ramSize) {
-      const fromhost = image.symbols.get("fromhost");
-      this.#htif = new Htif(this.memory, tohost, fromhost);
-      this.#htif.onOutput = (out) => this.onOutput(out);
-      this.#htif.onExit = (code) =>
-        this.#finish(code === 0 ? { kind: "pass" } : { kind: "fail", code });
     }
     return image;
   }
@@ -224,11 +392,24 @@ export class Board {
         case "ecall":
         case "breakpoint":
         case "trap":
-        case "mmio":
-          if (!options.onHostExit?.(exit)) {
-            throw new Error(`Unhandled ${exit.kind} exit at pc 0x${(hart.pc >>> 0).toString(16)}`);
+        case "mmio": {
+          const handled = options.onHostExit
+            ? options.onHostExit(exit)
+            : this.firmware?.handle(exit) ?? false;
+          if (!handled) {
+            throw new Error(
+              `Unhandled ${exit.kind} exit at pc 0x${(hart.pc >>> 0).toString(16)}: ${
+                JSON.stringify(exit)
+              }`,
+            );
+          }
+          if (this.#suspended) {
+            this.#suspended = false;
+            if (!(await this.#idle())) return this.#result("hang", -1);
+            lastYield = performance.now();
           }
           break;
+        }
         default: {
           const unreachable: never = exit;
           throw new Error(`Unknown exit ${JSON.stringify(unreachable)}`);
@@ -263,8 +444,8 @@ export class Board {
     const clint = this.clint;
     clint.update();
     if ((hart.mip & hart.mie) !== 0) return true;
-    const ticks = clint.ticksToDeadline();
-    const timerArmed = clint.mtimecmp < Number.MAX_SAFE_INTEGER && (hart.mie & (1 << 7)) !== 0;
+    const ticks = clint.ticksToEnabledDeadline(hart.mie);
+    const timerArmed = ticks !== Infinity;
     if (!clint.clock.realtime && timerArmed) {
       (clint.clock as InstructionClock).skip(ticks);
       return true;
@@ -348,4 +529,11 @@ export async function runElf(
     output: new TextDecoder().decode(all),
     instructions: result.instructions,
   };
+}
+
+/** Whether `bytes` starts with a RISC-V Linux `Image` header (magic at 0x30 and 0x38). */
+function isLinuxImage(bytes: Uint8Array): boolean {
+  if (bytes.length < 64) return false;
+  const text = String.fromCharCode(...bytes.subarray(0x30, 0x3c));
+  return text === IMAGE_MAGIC + IMAGE_MAGIC2;
 }

@@ -20,3 +20,6 @@ export * from "./clint.ts";
 export * from "./test_finisher.ts";
 export * from "./htif.ts";
 export * from "./machine.ts";
+export * from "./fdt.ts";
+export * from "./device_tree.ts";
+export * from "./sbi.ts";

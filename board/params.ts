@@ -20,3 +20,7 @@ export const YIELD_MS = 20;
 export const PLIC_SOURCES = 32;
 /** PLIC contexts: hart 0 M-mode and hart 0 S-mode. */
 export const PLIC_CONTEXTS = 2;
+/** UART input clock told to drivers (`clock-frequency`): 3.6864 MHz, as on QEMU virt. */
+export const UART_CLOCK_HZ = 3_686_400;
+/** Room reserved at the top of RAM for the device tree a kernel boot places there. */
+export const FDT_MAX_SIZE = 64 << 10;

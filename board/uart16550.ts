@@ -84,6 +84,18 @@ export class Uart16550 implements MmioDevice {
     return this.#rx.length;
   }
 
+  /**
+   * Takes one received byte on behalf of another reader of the same line (the SBI console's
+   * getchar), or returns -1 when none is waiting. Counts as looking at the receive side.
+   */
+  takeInput(): number {
+    this.#noticeReceive();
+    if (this.#rx.length === 0) return -1;
+    const byte = this.#rx.shift()!;
+    this.#update();
+    return byte;
+  }
+
   /** Hands buffered output to `onTransmit`. */
   flush(): void {
     if (this.#txLength === 0) return;

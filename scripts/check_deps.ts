@@ -17,9 +17,11 @@ export const ALLOWED: Record<string, string[]> = {
   mmu: [],
   elf: [],
   cpu: ["mmu"],
+  events: ["public", "mmu"],
+  hypervisor: ["public", "mmu", "cpu", "elf", "events"],
   board: ["cpu", "mmu", "elf"],
   guests: ["public"],
-  tests: ["public", "mmu", "elf", "cpu", "board", "guests"],
+  tests: ["public", "mmu", "elf", "cpu", "board", "guests", "events", "hypervisor"],
 };
 
 /** Finds cycles in a dependency graph; returns one cycle as a list of names, or undefined. */

@@ -3,6 +3,7 @@
  *
  * - gcc-riscv64-unknown-elf: rebuilds the guest images to check the committed ones are reproducible.
  * - qemu-system-misc: the reference machine of the differential CPU test and the benchmarks.
+ * - device-tree-compiler: `dtc` cross-checks the device tree blobs the board generates.
  *
  * Runs apt-get (through sudo when not root). Prints what it does; changes nothing when all is there.
  *
@@ -18,6 +19,7 @@ interface Requirement {
 const REQUIREMENTS: Requirement[] = [
   { command: "riscv64-unknown-elf-gcc", debianPackage: "gcc-riscv64-unknown-elf" },
   { command: "qemu-system-riscv32", debianPackage: "qemu-system-misc" },
+  { command: "dtc", debianPackage: "device-tree-compiler" },
 ];
 
 async function has(command: string): Promise<boolean> {

@@ -1,0 +1,71 @@
+/**
+ * Helpers for the hypervisor's tests: boot the probe guest with a command line, run the
+ * hypervisor until a condition holds (with a wall-clock guard), and collect console output.
+ *
+ * @module
+ */
+
+import { Hypervisor } from "./hypervisor.ts";
+import type { Domain } from "./domain.ts";
+import { probeGuest } from "./_test_guests.ts";
+
+/** A booted test domain and its console output so far. */
+export interface TestDomain {
+  /** The domain. */
+  domain: Domain;
+  /** Console output decoded so far. */
+  output(): string;
+}
+
+/** Creates (paused) a probe guest running `cmdline`. */
+export async function createProbe(
+  hv: Hypervisor,
+  name: string,
+  cmdline: string,
+  memoryMiB = 4,
+  extra: { maxMemoryMiB?: number; weight?: number; cap?: number } = {},
+): Promise<TestDomain> {
+  const domain = hv.createDomain(
+    { name, memoryMiB, cmdline, ...extra },
+    await probeGuest(),
+  );
+  const decoder = new TextDecoder();
+  let text = "";
+  domain.console.listen((bytes) => text += decoder.decode(bytes, { stream: true }));
+  return { domain, output: () => text };
+}
+
+/** Runs `hv` until `done()` holds; throws after `timeoutMs` of wall time. */
+export async function runUntil(
+  hv: Hypervisor,
+  done: () => boolean,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error("Timed out waiting for the guests");
+    const result = hv.run(5e6);
+    if (result.kind === "idle") {
+      if (done()) return;
+      const waitMs = Math.min(5, Math.max(0, (result.until - hv.clock.now()) / 1e6));
+      if (!Number.isFinite(result.until) && !done()) {
+        // Nothing will change by itself: only outside input could help.
+        await new Promise((r) => setTimeout(r, 1));
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
+}
+
+/** Boots a probe guest to completion and returns its output and shutdown reason. */
+export async function runProbe(
+  cmdline: string,
+  memoryMiB = 4,
+): Promise<{ output: string; reason: number | undefined; hv: Hypervisor; domain: Domain }> {
+  const hv = new Hypervisor();
+  const probe = await createProbe(hv, "probe", cmdline, memoryMiB);
+  hv.unpause(probe.domain);
+  await runUntil(hv, () => probe.domain.shutdownReason !== undefined);
+  return { output: probe.output(), reason: probe.domain.shutdownReason, hv, domain: probe.domain };
+}

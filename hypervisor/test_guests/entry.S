@@ -1,0 +1,58 @@
+# Entry of a test guest: a0 = start-info (virtual). Sets up a stack and a trap vector, then calls
+# guest_main(start_info); if it returns, the domain shuts down with its result.
+  .file "entry.S"
+  .section .text.entry
+  .globl _start
+_start:
+  la sp, stack_top
+  la t0, trap_entry
+  csrw stvec, t0
+  call guest_main
+  call guest_exit
+1: j 1b
+
+# Trap entry: saves the caller-saved registers, calls trap(frame), restores, sret.
+  .align 2
+  .globl trap_entry
+trap_entry:
+  addi sp, sp, -80
+  sw ra, 0(sp)
+  sw t0, 4(sp)
+  sw t1, 8(sp)
+  sw t2, 12(sp)
+  sw a0, 16(sp)
+  sw a1, 20(sp)
+  sw a2, 24(sp)
+  sw a3, 28(sp)
+  sw a4, 32(sp)
+  sw a5, 36(sp)
+  sw a6, 40(sp)
+  sw a7, 44(sp)
+  sw t3, 48(sp)
+  sw t4, 52(sp)
+  sw t5, 56(sp)
+  sw t6, 60(sp)
+  call trap
+  lw ra, 0(sp)
+  lw t0, 4(sp)
+  lw t1, 8(sp)
+  lw t2, 12(sp)
+  lw a0, 16(sp)
+  lw a1, 20(sp)
+  lw a2, 24(sp)
+  lw a3, 28(sp)
+  lw a4, 32(sp)
+  lw a5, 36(sp)
+  lw a6, 40(sp)
+  lw a7, 44(sp)
+  lw t3, 48(sp)
+  lw t4, 52(sp)
+  lw t5, 56(sp)
+  lw t6, 60(sp)
+  addi sp, sp, 80
+  sret
+
+  .bss
+  .align 4
+  .space 16384
+stack_top:

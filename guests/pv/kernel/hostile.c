@@ -2,11 +2,13 @@
  * hostile.c — the hostile guest of hostile.h: every attempt breaks one rule of the PV contract
  * (public/README.md) and must be refused, after which the guest carries on.
  *
- * Rules of use: see hostile.h for the output. The expected answers are Xen's where Xen has one
- * (-EINVAL for a page-table update or pin that does not validate, -EPERM for a privileged
- * event-channel operation, -ENOSYS for an unknown hypercall or sub-operation, -EFAULT for a
- * guest pointer that does not translate, -ESRCH for a domain that does not exist); a memory_op
- * on bad input must do nothing (it returns the number of extents done, 0) and leave the
+ * Rules of use: see hostile.h for the output. The expected answers are the hypervisor's
+ * documented ones (hypervisor/paging.ts, hypercalls/): -EPERM for a frame the domain does not
+ * own and for a privileged operation, -EINVAL for an entry or table that does not validate, a
+ * malformed address and a batch count above the batch maximum, -ENOSYS for an unknown hypercall
+ * or sub-operation, -EFAULT for a guest pointer that does not translate (or a batch that runs
+ * into an unmapped page), -ESRCH for a domain that does not exist, -ENOENT for a vCPU that does
+ * not exist; a memory_op on bad input must do nothing (0 extents or an error) and leave the
  * reservation as it was. Targets:
  *   - victim_mfn=N (command line): a machine frame of another domain; default: the frame after
  *     the highest one in our P2M (not ours either way, checked).
@@ -166,19 +168,16 @@ static void paging_attempts(uint32_t victim_mfn, pfn_t garbage, pfn_t scratch) {
   uint32_t rw = PTE_R | PTE_W | PTE_A | PTE_D | PTE_V;
 
   expect_errno("map_foreign_frame",
-               hyp_update_va_mapping(PROBE_VA, (victim_mfn << 10) | rw,
-                                     UVMF_INVLPG),
-               EINVAL);
+               hyp_update_va_mapping(PROBE_VA, (victim_mfn << 10) | rw, UVMF_INVLPG), EPERM);
   expect_errno("map_foreign_frame_readonly",
                hyp_update_va_mapping(PROBE_VA,
                                      (victim_mfn << 10) | PTE_R | PTE_A | PTE_V, UVMF_INVLPG),
-               EINVAL);
+               EPERM);
   expect_errno("map_foreign_frame_mmu_update",
-               mmu1(linear_pte_ma(garbage), (victim_mfn << 10) | rw), EINVAL);
-  expect_errno("map_mmio_frame",
-               hyp_update_va_mapping(PROBE_VA, (0x10000u << 10) | rw,
-                                     UVMF_INVLPG),
-               EINVAL);
+               mmu1(linear_pte_ma(garbage), (victim_mfn << 10) | rw), EPERM);
+  expect_errno("map_frame_zero", hyp_update_va_mapping(PROBE_VA, rw, UVMF_INVLPG), EPERM);
+  expect_errno("map_frame_beyond_machine_memory",
+               hyp_update_va_mapping(PROBE_VA, (0x3FFFFFu << 10) | rw, UVMF_INVLPG), EPERM);
   expect_errno("map_page_table_writable",
                hyp_update_va_mapping((uint32_t)(uintptr_t)pfn_to_va(boot.root_pfn),
                                      (root_mfn << 10) | rw | PTE_G, UVMF_INVLPG),
@@ -197,8 +196,10 @@ static void paging_attempts(uint32_t victim_mfn, pfn_t garbage, pfn_t scratch) {
   expect_errno("root_entry_to_unvalidated_table",
                mmu1(((uint64_t)root_mfn << PAGE_SHIFT) + 0, (garbage_mfn << 10) | PTE_V), EINVAL);
   expect_errno("mmu_update_ptr_foreign_frame", mmu1((uint64_t)victim_mfn << PAGE_SHIFT, 0),
-               EINVAL);
+               EPERM);
   expect_errno("mmu_update_ptr_above_4g", mmu1(linear_pte_ma(garbage) | (1ull << 32), 0),
+               EPERM);
+  expect_errno("mmu_update_ptr_beyond_34_bits", mmu1(linear_pte_ma(garbage) | (1ull << 40), 0),
                EINVAL);
   expect_errno("mmu_update_unknown_command", mmu1(linear_pte_ma(garbage) | 3, 0), ENOSYS);
   expect_errno("update_va_mapping_no_leaf_table",
@@ -208,11 +209,11 @@ static void paging_attempts(uint32_t victim_mfn, pfn_t garbage, pfn_t scratch) {
               probe_store32((uint32_t)(uintptr_t)pfn_to_va(boot.root_pfn) + 4, 0xFFFFFFFFu),
               CAUSE_STORE_PAGE_FAULT, "store-page-fault");
 
-  expect_errno("pin_foreign_frame", mmuext1(MMUEXT_PIN_L1_TABLE, victim_mfn), EINVAL);
+  expect_errno("pin_foreign_frame", mmuext1(MMUEXT_PIN_L1_TABLE, victim_mfn), EPERM);
   expect_errno("pin_writable_frame", mmuext1(MMUEXT_PIN_L2_TABLE, garbage_mfn), EINVAL);
   expect_errno("unpin_unpinned_frame", mmuext1(MMUEXT_UNPIN_TABLE, garbage_mfn), EINVAL);
   expect_errno("new_baseptr_unvalidated", mmuext1(MMUEXT_NEW_BASEPTR, garbage_mfn), EINVAL);
-  expect_errno("new_baseptr_foreign", mmuext1(MMUEXT_NEW_BASEPTR, victim_mfn), EINVAL);
+  expect_errno("new_baseptr_foreign", mmuext1(MMUEXT_NEW_BASEPTR, victim_mfn), EPERM);
   expect_errno("mmuext_unknown_command", mmuext1(99, 0), ENOSYS);
   expect_trap("csrw_satp_unvalidated", probe_csrw_satp(SATP_SV32 | garbage_mfn),
               CAUSE_ILLEGAL_INSTRUCTION, "illegal-instruction");
@@ -229,8 +230,9 @@ static void batch_attempts(pfn_t garbage) {
   req->ptr = linear_pte_ma(garbage);
   req->val = (boot.p2m[garbage] << 10) | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D | PTE_G | PTE_V;
   uint32_t done = 0;
-  expect_errno("mmu_update_huge_count", hyp_mmu_update(req, 0x40000000u, &done), EFAULT);
-  expect_errno("mmu_update_negative_count", hyp_mmu_update(req, 0xFFFFFFFFu, &done), EFAULT);
+  expect_errno("mmu_update_huge_count", hyp_mmu_update(req, 0x40000000u, &done), EINVAL);
+  expect_errno("mmu_update_negative_count", hyp_mmu_update(req, 0xFFFFFFFFu, &done), EINVAL);
+  expect_errno("mmu_update_count_past_list", hyp_mmu_update(req, 2, &done), EFAULT);
   expect_errno("mmu_update_wrapping_list",
                hyp_mmu_update((const struct mmu_update *)(uintptr_t)WRAPPING_VA, 2, &done),
                EFAULT);
@@ -241,12 +243,13 @@ static void batch_attempts(pfn_t garbage) {
   op->cmd = MMUEXT_TLB_FLUSH_LOCAL;
   op->arg1 = 0;
   op->arg2 = 0;
-  expect_errno("mmuext_op_huge_count", hyp_mmuext_op(op, 0x7FFFFFFFu, NULL), EFAULT);
-  expect_errno("mmuext_op_negative_count", hyp_mmuext_op(op, 0xFFFFFFFFu, NULL), EFAULT);
+  expect_errno("mmuext_op_huge_count", hyp_mmuext_op(op, 0x7FFFFFFFu, NULL), EINVAL);
+  expect_errno("mmuext_op_negative_count", hyp_mmuext_op(op, 0xFFFFFFFFu, NULL), EINVAL);
+  expect_errno("mmuext_op_count_past_list", hyp_mmuext_op(op, 2, NULL), EFAULT);
   expect_errno("multicall_unmapped_list",
                hypercall5(__HYPERVISOR_multicall, UNMAPPED_VA, 1, 0, 0, 0), EFAULT);
   expect_errno("multicall_negative_count",
-               hypercall5(__HYPERVISOR_multicall, UNMAPPED_VA, 0xFFFFFFFFu, 0, 0, 0), EFAULT);
+               hypercall5(__HYPERVISOR_multicall, UNMAPPED_VA, 0xFFFFFFFFu, 0, 0, 0), EINVAL);
 }
 
 static void pointer_attempts(void) {

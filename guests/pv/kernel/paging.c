@@ -76,12 +76,9 @@ void pt_table_release(pfn_t pfn) {
 void paging_init(void) {
   kernel_root = pv->pfn_to_mfn(boot.root_pfn);
   current_root = kernel_root;
-  if (pv->paravirtualized) {
-    /* Keep the kernel root a page table while processes' roots are current (as libxc-built
-     * guests do, Xen's builder pins it; if ours did, the second pin is refused, harmlessly). */
-    int rc = pv->pin_table(kernel_root, 2);
-    if (rc != 0) printk("pvkernel: note: pinning the boot root table returned %d\n", rc);
-  } else {
+  /* Under the hypervisor the builder has pinned the boot root (public/README.md), so it stays
+   * a validated page table while a process's root is current; nothing to do here. */
+  if (!pv->paravirtualized) {
     /* Drop the identity superpage native_early made for the switch to paging. */
     pt_queue(kernel_root, boot.base_mfn >> (ROOT_SHIFT - PAGE_SHIFT), 0);
     pt_commit();

@@ -27,7 +27,9 @@
 #define SYS_mem_map 7
 /* Unmap a1 pages at a0 mapped by SYS_mem_map and give their frames back; returns a1. */
 #define SYS_mem_unmap 8
-/* Frames the kernel holds (PV: the domain's current reservation; native: frames in use). */
+/* A frame count that SYS_mem_map / SYS_mem_unmap of n pages move by exactly n (PV: the domain's
+ * current reservation; native: frames lent to applications). Another process mapping at the
+ * same time moves it too. */
 #define SYS_mem_held 9
 /* Send an event on port a0 (PV only; -ENOSYS natively). */
 #define SYS_evtchn_send 10

@@ -54,7 +54,8 @@ struct pv_ops {
    * handled, or a negated errno. */
   int (*alloc_frames)(mfn_t *mfns, uint32_t count);
   int (*free_frames)(const mfn_t *mfns, uint32_t count);
-  /* Frames held: PV = the domain's current reservation, native = frames in use. */
+  /* Frames held: PV = the domain's current reservation, native = frames lent by alloc_frames
+   * and not given back. Either way it moves by exactly the frames allocated or freed. */
   long (*frames_held)(void);
 
   /* Event channels (PV only; natively -ENOSYS). */

@@ -112,6 +112,9 @@ __attribute__((noreturn)) static void native_shutdown(uint32_t reason) {
   for (;;) __asm__ volatile("wfi");
 }
 
+/* Frames lent to applications by alloc_frames and not yet given back. */
+static uint32_t lent;
+
 static int native_alloc_frames(mfn_t *mfns, uint32_t count) {
   uint32_t i;
   for (i = 0; i < count; i++) {
@@ -119,6 +122,7 @@ static int native_alloc_frames(mfn_t *mfns, uint32_t count) {
     if (pfn == PFN_NONE) break;
     mfns[i] = native_pfn_to_mfn(pfn);
   }
+  lent += i;
   return i == 0 && count > 0 ? ERR(ENOMEM) : (int)i;
 }
 
@@ -126,11 +130,12 @@ static int native_free_frames(const mfn_t *mfns, uint32_t count) {
   for (uint32_t i = 0; i < count; i++) {
     if (mfns[i] < boot.base_mfn || mfns[i] - boot.base_mfn >= boot.nr_pages) return ERR(EINVAL);
     frame_free(mfns[i] - boot.base_mfn);
+    lent--;
   }
   return (int)count;
 }
 
-static long native_frames_held(void) { return (long)(frame_total() - frame_free_count()); }
+static long native_frames_held(void) { return (long)lent; }
 
 static int native_evtchn_send(uint32_t port) {
   (void)port;

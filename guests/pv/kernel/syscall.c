@@ -95,10 +95,13 @@ void syscall_dispatch(struct trap_frame *tf) {
       thread_yield();
       rc = 0;
       break;
-    case SYS_sleep:
-      thread_sleep_until(now_ns() + (((uint64_t)a1 << 32) | a0));
+    case SYS_sleep: {
+      uint64_t now = now_ns();
+      uint64_t until = now + (((uint64_t)a1 << 32) | a0);
+      thread_sleep_until(until < now ? ~0ull : until);
       rc = 0;
       break;
+    }
     case SYS_time: {
       uint64_t now = now_ns();
       tf->regs[REG_A1] = (uint32_t)(now >> 32);

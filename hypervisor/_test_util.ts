@@ -7,7 +7,7 @@
 
 import { Hypervisor } from "./hypervisor.ts";
 import type { Domain } from "./domain.ts";
-import { probeGuest } from "./_test_guests.ts";
+import { probeGuest } from "./probe_guest.ts";
 
 /** A booted test domain and its console output so far. */
 export interface TestDomain {

@@ -3,7 +3,7 @@ import { SHUTDOWN_crash, SHUTDOWN_poweroff } from "@paravirt/public";
 import { Hypervisor } from "./hypervisor.ts";
 import { BuildError } from "./builder.ts";
 import { createProbe, runProbe, runUntil } from "./_test_util.ts";
-import { probeGuest } from "./_test_guests.ts";
+import { probeGuest } from "./probe_guest.ts";
 
 function failures(output: string): string[] {
   return output.split("\n").filter((line) => line.startsWith("FAIL"));
@@ -131,4 +131,34 @@ Deno.test("console input reaches the guest through CONSOLEIO_read", async () => 
   hv.consoleInput(probe.domain, new TextEncoder().encode("abc q"));
   await runUntil(hv, () => probe.domain.shutdownReason !== undefined);
   assert.match(probe.output(), /echo ready\nabc q/);
+});
+
+Deno.test("null calls: a hypercall and a guest-handled ecall from U both round-trip", async () => {
+  const { output, reason } = await runProbe("test=nullcall n=2000");
+  assert.deepEqual(failures(output), [], output);
+  assert.match(output, /nullcall: hypercall \d+ ns, guest ecall \d+ ns/);
+  assert.equal(reason, SHUTDOWN_poweroff);
+});
+
+Deno.test("a hostile guest's attacks leave a neighbour untouched", async () => {
+  const hv = new Hypervisor();
+  const victim = await createProbe(hv, "victim", "test=spin n=3000000");
+  const attacker = await createProbe(
+    hv,
+    "attacker",
+    `test=paging victim_mfn=${victim.domain.region.firstFrame + 5}`,
+    8,
+  );
+  const before = victim.domain.region.bytes.slice(0, 64 * 4096);
+  hv.unpause(attacker.domain);
+  await runUntil(hv, () => attacker.domain.shutdownReason !== undefined);
+  assert.deepEqual(failures(attacker.output()), [], attacker.output());
+  assert.deepEqual(victim.domain.region.bytes.slice(0, 64 * 4096), before, "victim memory intact");
+  hv.unpause(victim.domain);
+  await runUntil(hv, () => victim.domain.shutdownReason !== undefined);
+  assert.equal(victim.domain.shutdownReason, SHUTDOWN_poweroff);
+  // The same computation on a fresh hypervisor gives the same checksum.
+  const alone = await runProbe("test=spin n=3000000");
+  const checksum = (text: string) => text.match(/checksum=(0x[0-9a-f]+)/)?.[1];
+  assert.equal(checksum(victim.output()), checksum(alone.output));
 });

@@ -36,3 +36,4 @@ export * from "./scheduler/scheduler.ts";
 export * from "./scheduler/credit.ts";
 export * from "./scheduler/conformance.ts";
 export type { Hypercall, HypercallHost } from "./hypercalls/host.ts";
+export { probeGuest } from "./probe_guest.ts";

@@ -32,6 +32,7 @@ trap_entry:
   sw t4, 52(sp)
   sw t5, 56(sp)
   sw t6, 60(sp)
+  mv a0, sp
   call trap
   lw ra, 0(sp)
   lw t0, 4(sp)
@@ -56,3 +57,25 @@ trap_entry:
   .align 4
   .space 16384
 stack_top:
+
+# U-mode side of the null-call test, alone on its own page (mapped with U for the test):
+# user_count ecalls, then a last ecall with a7 = -1, after which the trap handler returns to the
+# S-mode address saved in sscratch.
+  .section .text.user, "ax"
+  .align 12
+  .globl user_loop
+user_loop:
+  la t0, user_count
+  lw t1, 0(t0)
+1:
+  li a7, 0
+  ecall
+  addi t1, t1, -1
+  bnez t1, 1b
+  li a7, -1
+  ecall
+2: j 2b
+  .align 2
+  .globl user_count
+user_count: .word 0
+  .align 12

@@ -11,12 +11,6 @@
 #define PTE_X 0x08
 #define PTE_A 0x40
 #define PTE_D 0x80
-#define ENOENT 2
-#define EPERM 1
-#define EFAULT 14
-#define EINVAL 22
-#define ENOSYS 38
-#define EEXIST 17
 
 static int failures;
 
@@ -41,7 +35,6 @@ static unsigned long first_mfn(void) { return p2m()[0]; }
 static unsigned long va_to_mfn(void *va) {
   return p2m()[((unsigned long)va - 0xC0000000ul) >> 12];
 }
-static void *mfn_to_va(unsigned long mfn) { return (void *)(0xC0000000ul + ((mfn - first_mfn()) << 12)); }
 static unsigned long root_mfn(void) { return va_to_mfn((void *)start->pt_base); }
 /* Machine address of the leaf PTE that maps va (through the linear map of the leaf table). */
 static uint64_t pte_maddr(unsigned long va) {
@@ -407,6 +400,33 @@ static int test_console(void) {
   }
 }
 
+/* Null-call costs: a hypercall round trip, and a plain ecall from U handled by this kernel. */
+void user_loop(void);
+extern volatile uint32_t user_count;
+static int test_nullcall(void) {
+  long n = arg_value("n", 100000);
+  uint64_t t0 = system_time_ns();
+  for (long i = 0; i < n; i++) hypercall(__HYPERVISOR_xen_version, XENVER_pagesize, 0, 0, 0, 0);
+  uint64_t t1 = system_time_ns();
+  user_count = n;
+  long rc = set_va((void *)user_loop, pte_value(va_to_mfn((void *)user_loop), PTE_V | PTE_R | PTE_X | 0x10 | PTE_A));
+  check("map the user page for U-mode", rc == 0, rc);
+  skip_faults = 1; /* ecalls from U (cause 8) are skipped by the trap handler */
+  unsigned long before = trap_count[8];
+  csr_clear(sstatus, 1 << 8); /* SPP = U */
+  csr_write(sepc, (unsigned long)user_loop);
+  asm volatile(
+    "la t0, 1f\n"
+    "csrw sscratch, t0\n"
+    "sret\n"
+    "1:\n" ::: "t0", "memory");
+  uint64_t t2 = system_time_ns();
+  check("every U-mode ecall reached this kernel", trap_count[8] - before == (unsigned long)n + 1, trap_count[8] - before);
+  printf_lite("nullcall: hypercall %d ns, guest ecall %d ns (n=%d)\n", (long)((t1 - t0) / n),
+              (long)((t2 - t1) / n), n);
+  return finish();
+}
+
 int test_main(void) {
   if (arg_is("test", "hello")) return test_hello();
   if (arg_is("test", "spin")) return test_spin();
@@ -416,6 +436,11 @@ int test_main(void) {
   if (arg_is("test", "pingpong")) return test_pingpong();
   if (arg_is("test", "evtchn")) return test_evtchn();
   if (arg_is("test", "console")) return test_console();
+  if (arg_is("test", "nullcall")) return test_nullcall();
+  if (arg_is("test", "idle")) {
+    printf_lite("main at %d us\n", (long)(main_time_ns / 1000));
+    for (;;) hypercall(__HYPERVISOR_sched_op, SCHEDOP_block, 0, 0, 0, 0);
+  }
   if (arg_is("test", "crash")) return 1;
   print("unknown test\n");
   return 1;

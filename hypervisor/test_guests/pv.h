@@ -42,6 +42,7 @@ static inline struct sbiret sbi_call(unsigned long ext, unsigned long fid, unsig
 
 extern struct start_info *start;
 extern volatile struct shared_info *shared;
+extern uint64_t main_time_ns;
 
 void print(const char *s);
 void print_dec(long v);

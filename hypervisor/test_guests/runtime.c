@@ -145,7 +145,7 @@ static void handle_events(void) {
   }
 }
 
-void trap(void) {
+void trap(unsigned long *frame) {
   unsigned long cause = csr_read(scause);
   if (cause >> 31) {
     unsigned irq = cause & 15;
@@ -157,6 +157,12 @@ void trap(void) {
   trap_count[cause & 31]++;
   last_scause = cause;
   last_stval = csr_read(stval);
+  if (cause == 8 && frame[11] == (unsigned long)-1) {
+    /* The U-mode test code is done: return to S-mode where it was started from. */
+    csr_write(sepc, csr_read(sscratch));
+    csr_set(sstatus, 1 << 8);
+    return;
+  }
   if (skip_faults) {
     csr_write(sepc, csr_read(sepc) + 4);
     return;
@@ -165,6 +171,8 @@ void trap(void) {
               csr_read(sepc));
   shutdown(SHUTDOWN_crash);
 }
+
+uint64_t main_time_ns;
 
 int guest_main(struct start_info *si) {
   start = si;
@@ -176,5 +184,6 @@ int guest_main(struct start_info *si) {
     return 1;
   }
   shared = (volatile struct shared_info *)shared_page;
+  main_time_ns = system_time_ns();
   return test_main();
 }

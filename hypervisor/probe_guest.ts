@@ -33,8 +33,15 @@ async function sha256(parts: string[]): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+let building: Promise<Uint8Array> | undefined;
+
 /** Returns the probe guest image, building it if the cache lacks this version. */
-export async function probeGuest(): Promise<Uint8Array> {
+export function probeGuest(): Promise<Uint8Array> {
+  building ??= build();
+  return building;
+}
+
+async function build(): Promise<Uint8Array> {
   const dir = join(HERE, "test_guests");
   const header = generateCHeader();
   const texts = await Promise.all(
@@ -72,7 +79,10 @@ export async function probeGuest(): Promise<Uint8Array> {
       );
     }
     await Deno.mkdir(cacheDir, { recursive: true });
-    await Deno.copyFile(output, cached);
+    // Parallel test processes may build at once: publish the image with an atomic rename.
+    const staging = `${cached}.${Deno.pid}.tmp`;
+    await Deno.copyFile(output, staging);
+    await Deno.rename(staging, cached);
     return await Deno.readFile(output);
   } finally {
     await Deno.remove(work, { recursive: true });

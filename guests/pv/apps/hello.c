@@ -1,13 +1,15 @@
 /*
  * hello.c — the smallest application: one line from U-mode through SYS_write.
  *
- * Rules of use: prints "hello: ..." and ends with "app hello: done checksum=..." where the
- * checksum is the FNV-1a hash of the greeting (the same natively and as a PV guest).
+ * Rules of use: yields once (SYS_yield: under the hypervisor a lone process yields the vCPU),
+ * prints "hello: ..." and ends with "app hello: done checksum=..." where the checksum is the
+ * FNV-1a hash of the greeting (the same natively and as a PV guest).
  */
 #include "ulib.h"
 
 int main(const char *cmdline) {
   (void)cmdline;
+  if (sys_call(SYS_yield, 0, 0) != 0) return app_fail("hello", "SYS_yield failed");
   const char *greeting = "hello from a U-mode application";
   uint32_t hash = 2166136261u;
   for (const char *p = greeting; *p != '\0'; p++) hash = (hash ^ (uint8_t)*p) * 16777619u;

@@ -15,7 +15,7 @@
 #define SYS_write 1
 /* End the process with status a0 (0 = success); does not return. */
 #define SYS_exit 2
-/* Let other threads run; returns 0. */
+/* Let other threads run (or, if none wants to, other domains); returns 0. */
 #define SYS_yield 3
 /* Sleep for a0 (low) / a1 (high) nanoseconds; returns 0. */
 #define SYS_sleep 4

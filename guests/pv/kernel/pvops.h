@@ -46,6 +46,8 @@ struct pv_ops {
   /* Wait until an interrupt (native) or event (PV) is pending; returns at once if one is.
    * Called with sstatus.SIE clear. */
   void (*block)(void);
+  /* Give the physical CPU to others (other domains) for a moment; natively nothing to do. */
+  void (*yield_cpu)(void);
   /* End the machine or the domain: SHUTDOWN_poweroff (success) or SHUTDOWN_crash. */
   __attribute__((noreturn)) void (*shutdown)(uint32_t reason);
 

@@ -105,6 +105,8 @@ static void native_set_timer(uint64_t deadline_ns) {
 
 static void native_block(void) { __asm__ volatile("wfi" ::: "memory"); }
 
+static void native_yield_cpu(void) {}
+
 __attribute__((noreturn)) static void native_shutdown(uint32_t reason) {
   sbi_system_reset(SBI_SRST_SHUTDOWN,
                    reason == SHUTDOWN_poweroff ? SBI_SRST_REASON_NONE : SBI_SRST_REASON_FAILURE);
@@ -157,6 +159,7 @@ const struct pv_ops pv_ops_native = {
     .system_time = native_system_time,
     .set_timer = native_set_timer,
     .block = native_block,
+    .yield_cpu = native_yield_cpu,
     .shutdown = native_shutdown,
     .alloc_frames = native_alloc_frames,
     .free_frames = native_free_frames,

@@ -86,6 +86,8 @@ static void xen_set_timer(uint64_t deadline_ns) {
 
 static void xen_block(void) { hyp_sched_op(SCHEDOP_block, NULL); }
 
+static void xen_yield_cpu(void) { hyp_sched_op(SCHEDOP_yield, NULL); }
+
 __attribute__((noreturn)) static void xen_shutdown(uint32_t reason) {
   struct sched_shutdown arg = {.reason = reason};
   for (;;) hyp_sched_op(SCHEDOP_shutdown, &arg);
@@ -158,6 +160,7 @@ const struct pv_ops pv_ops_xen = {
     .system_time = xen_system_time,
     .set_timer = xen_set_timer,
     .block = xen_block,
+    .yield_cpu = xen_yield_cpu,
     .shutdown = xen_shutdown,
     .alloc_frames = xen_alloc_frames,
     .free_frames = xen_free_frames,

@@ -92,7 +92,12 @@ void syscall_dispatch(struct trap_frame *tf) {
     case SYS_exit:
       process_exit(p, (int)a0);
     case SYS_yield:
-      thread_yield();
+      /* Nobody else here wants the CPU: offer it to the other domains. */
+      if (thread_others_runnable()) {
+        thread_yield();
+      } else {
+        pv->yield_cpu();
+      }
       rc = 0;
       break;
     case SYS_sleep: {

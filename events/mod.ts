@@ -29,3 +29,4 @@
 export * from "./channel_table.ts";
 export * from "./pending_bits.ts";
 export * from "./host_events.ts";
+export * from "./doorbell.ts";

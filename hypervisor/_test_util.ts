@@ -44,16 +44,16 @@ export async function runUntil(
   const deadline = performance.now() + timeoutMs;
   while (!done()) {
     if (performance.now() > deadline) throw new Error("Timed out waiting for the guests");
+    const seen = hv.wake.value;
     const result = hv.run(5e6);
     if (result.kind === "idle") {
       if (done()) return;
+      // Sleep until the next deadline, a backend's kick, or 5 ms (outside input may come).
       const waitMs = Math.min(5, Math.max(0, (result.until - hv.clock.now()) / 1e6));
-      if (!Number.isFinite(result.until) && !done()) {
-        // Nothing will change by itself: only outside input could help.
-        await new Promise((r) => setTimeout(r, 1));
-        continue;
-      }
-      await new Promise((r) => setTimeout(r, waitMs));
+      await hv.wake.wait(seen, waitMs);
+    } else {
+      // Let other tasks of this thread (backends on the main thread) run.
+      await new Promise((r) => setTimeout(r, 0));
     }
   }
 }

@@ -76,6 +76,10 @@ export interface BuildLayout {
   readonly storePfn: number;
   /** First pfn the kernel may use freely. */
   readonly firstFreePfn: number;
+  /** The xenstore ring's port (unbound, for dom0), or 0. */
+  readonly storePort: number;
+  /** The console ring's port (unbound, for dom0), or 0. */
+  readonly consolePort: number;
 }
 
 const PAGE = 4096;
@@ -246,5 +250,7 @@ export function buildPvDomain(
     consolePfn,
     storePfn,
     firstFreePfn: pfn,
+    storePort: options.storeEvtchn ?? 0,
+    consolePort: options.consoleEvtchn ?? 0,
   };
 }

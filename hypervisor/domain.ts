@@ -13,6 +13,7 @@
 
 import {
   DOMID_FREE,
+  ForeignMaps,
   FRAME_TYPE_WRITABLE,
   type FrameTable,
   type MemoryRegion,
@@ -71,6 +72,8 @@ export class Domain {
   readonly maxPages: number;
   /** Pages the builder gives it. */
   readonly initialPages: number;
+  /** Which frames backends map writable through grants (shared with them). */
+  readonly foreignMaps: ForeignMaps;
   /** Machine frame of the shared-info page. */
   readonly sharedInfoMfn: number;
   /** Machine-to-pseudo-physical map of its pages (index: frame in region; -1 when unknown). */
@@ -116,6 +119,12 @@ export class Domain {
     this.m2p = new Int32Array(params.maxPages).fill(-1);
     this.paging = new Paging(id, machine.frames, machine.memory);
     this.paging.onPromote = () => this.memory.flushTranslations();
+    this.foreignMaps = new ForeignMaps(this.region.frameCount);
+    const first = this.region.firstFrame;
+    this.paging.claims = {
+      claim: (mfn) => this.foreignMaps.tryMarkTable(mfn - first),
+      release: (mfn) => this.foreignMaps.unmarkTable(mfn - first),
+    };
     this.events = new ChannelTable(id, directory);
     this.sharedInfoMfn = this.region.firstFrame + sharedInfoIndex(params.maxPages);
     this.bits = new PendingBits(this.region.words, sharedInfoIndex(params.maxPages) * 4096);
@@ -160,6 +169,7 @@ export class Domain {
     const frames = this.#frames;
     if (frames.owner(mfn) !== this.id) return false;
     if (frames.refCount(mfn) !== 0 || frames.typeCount(mfn) !== 0) return false;
+    if (this.foreignMaps.writableMaps(index) !== 0) return false; // a backend still maps it
     frames.setOwner(mfn, DOMID_FREE);
     this.m2p[index] = -1;
     this.region.bytes.fill(0, index * 4096, (index + 1) * 4096);

@@ -16,12 +16,13 @@
  */
 
 import { CAUSE_ILLEGAL_INSTRUCTION, IRQ_S_EXT, IRQ_S_TIMER, run } from "@paravirt/cpu";
-import { ChannelTable, HostEvents } from "@paravirt/events";
+import { ChannelTable, type Doorbell, HostEvents, WakeWord } from "@paravirt/events";
 import type { Exit } from "@paravirt/cpu";
 import {
   DOMID_FIRST_RESERVED,
   EFAULT,
   ENOSYS,
+  GRANT_TABLE_MAX_FRAMES,
   HYPERCALL_EXTENSION,
   HYPERCALL_NAMES,
   RUNSTATE_blocked,
@@ -86,6 +87,34 @@ export type RunResult =
   /** Nothing can run until `until` (system time ns; Infinity: only outside input can help). */
   | { readonly kind: "idle"; readonly until: number };
 
+/**
+ * What domain 0 needs to serve a domain's devices from another thread: the domain's memory (its
+ * region's buffer — only this domain's) and where its grant table and rings are. Backends reach
+ * frames only through grants checked against this view (`@paravirt/drivers`).
+ */
+export interface ForeignDomainView {
+  /** Domain id. */
+  readonly domid: number;
+  /** The domain's region (all its frames). */
+  readonly buffer: SharedArrayBuffer;
+  /** Machine frame of the region's first frame. */
+  readonly firstFrame: number;
+  /** Frames in the region. */
+  readonly frameCount: number;
+  /** Ordinary pages (indices below this); the rest are special frames. */
+  readonly maxPages: number;
+  /** Index in the region of the first grant-table frame. */
+  readonly grantFrameIndex: number;
+  /** Grant-table frames. */
+  readonly grantFrames: number;
+  /** The shared foreign-mapping words (see `ForeignMaps` in `@paravirt/mmu`). */
+  readonly foreignMaps: SharedArrayBuffer;
+  /** Machine frame of the xenstore ring page, and its port (unbound for dom0). */
+  readonly store: { readonly mfn: number; readonly port: number } | undefined;
+  /** Machine frame of the console ring page, and its port (unbound for dom0). */
+  readonly console: { readonly mfn: number; readonly port: number } | undefined;
+}
+
 /** Options for a {@link Hypervisor}. */
 export interface HypervisorOptions {
   /** System time source (default: the host's monotonic clock). */
@@ -117,7 +146,13 @@ export class Hypervisor implements HypercallHost {
   /** Exits handled, by kind (a metric). */
   readonly exitCounts: Map<string, number> = new Map();
 
+  /** The word a sleeping host waits on: every backend kick bumps it. */
+  readonly wake: WakeWord = new WakeWord();
+
   readonly #domains = new Map<number, Domain>();
+  /** Per doorbell: slot → dom0 port (-1 when unused). */
+  readonly #doorbells = new Map<Doorbell, Int32Array>();
+  #wakeSeen = 0;
   readonly #log: string[] = [];
   #nextDomid = 1;
   #current: Vcpu | undefined;
@@ -320,6 +355,91 @@ export class Hypervisor implements HypercallHost {
     domain.console.input(bytes);
   }
 
+  // ---- Backends in other threads -------------------------------------------------------------
+
+  /** The view of `domain` a backend needs (see {@link ForeignDomainView}). */
+  foreignView(domain: Domain): ForeignDomainView {
+    const layout = domain.layout;
+    return {
+      domid: domain.id,
+      buffer: domain.region.buffer as SharedArrayBuffer,
+      firstFrame: domain.region.firstFrame,
+      frameCount: domain.region.frameCount,
+      maxPages: domain.maxPages,
+      grantFrameIndex: domain.grantFrameMfn(0) - domain.region.firstFrame,
+      grantFrames: GRANT_TABLE_MAX_FRAMES,
+      foreignMaps: domain.foreignMaps.buffer,
+      store: layout && {
+        mfn: domain.initialMfn(layout.storePfn),
+        port: layout.storePort,
+      },
+      console: layout && {
+        mfn: domain.initialMfn(layout.consolePfn),
+        port: layout.consolePort,
+      },
+    };
+  }
+
+  /**
+   * Connects a dom0 backend to a frontend's unbound port: binds a dom0 port to it, routes its
+   * events to `doorbell` slot `slot`, and sends on it when the backend kicks that slot. Returns
+   * the dom0 port or -errno.
+   */
+  bindBackend(frontend: Domain, frontPort: number, doorbell: Doorbell, slot: number): number {
+    const port = this.dom0Events.bindInterdomain(frontend.id, frontPort);
+    if (port < 0) return port;
+    this.#link(port, doorbell, slot);
+    return port;
+  }
+
+  /**
+   * Offers a frontend a new dom0 port to bind (the backend allocates, the frontend binds): routed
+   * to `doorbell` slot `slot` like {@link bindBackend}. Returns the dom0 port or -errno.
+   */
+  offerBackendPort(frontend: Domain, doorbell: Doorbell, slot: number): number {
+    const port = this.dom0Events.allocUnbound(frontend.id);
+    if (port < 0) return port;
+    this.#link(port, doorbell, slot);
+    return port;
+  }
+
+  #link(port: number, doorbell: Doorbell, slot: number): void {
+    let slots = this.#doorbells.get(doorbell);
+    if (!slots) {
+      slots = new Int32Array(32).fill(-1);
+      this.#doorbells.set(doorbell, slots);
+    }
+    slots[slot] = port;
+    this.dom0.handle(port, () => doorbell.ring(slot));
+  }
+
+  /** Closes a backend's dom0 port and forgets its doorbell route. */
+  unbindBackend(port: number): void {
+    this.dom0.forget(port);
+    this.dom0Events.close(port);
+    for (const [doorbell, slots] of this.#doorbells) {
+      const at = slots.indexOf(port);
+      if (at >= 0) slots[at] = -1;
+      if (slots.every((p) => p < 0)) this.#doorbells.delete(doorbell);
+    }
+  }
+
+  /** Sends the events backends asked for (their kicks), if any arrived. */
+  #serviceKicks(): void {
+    const seen = this.wake.value;
+    if (seen === this.#wakeSeen) return;
+    this.#wakeSeen = seen;
+    for (const [doorbell, slots] of this.#doorbells) {
+      let kicks = doorbell.takeKicks();
+      while (kicks !== 0) {
+        const slot = 31 - Math.clz32(kicks);
+        kicks &= ~(1 << slot);
+        const port = slots[slot];
+        if (port > 0) this.dom0Events.send(port);
+      }
+    }
+  }
+
   // ---- vCPU states ---------------------------------------------------------------------------
 
   /** Recomputes every vCPU state of `domain` after a lifecycle change. */
@@ -475,6 +595,7 @@ export class Hypervisor implements HypercallHost {
     for (;;) {
       const now = clock.now();
       if (now >= this.#nextTimer) this.#fireTimers(now);
+      this.#serviceKicks();
       if (this.dom0.due) this.dom0.dispatch();
       if (now >= end) return BUSY;
       const pick = this.scheduler.pick(now);
@@ -511,6 +632,7 @@ export class Hypervisor implements HypercallHost {
       now = after;
       if (exit.kind !== "budget") this.#handleExit(domain, vcpu, exit);
       if (now >= this.#nextTimer) this.#fireTimers(now);
+      this.#serviceKicks();
       if (this.dom0.due) this.dom0.dispatch();
       if (now >= until || this.scheduler.preempts(vcpu, now)) break;
     }

@@ -39,6 +39,17 @@ import {
 /** Entries in an Sv32 table. */
 const ENTRIES = 1024;
 
+/**
+ * Another party that must agree before a frame becomes a page table (the domain's backends, which
+ * may hold writable grant mappings of it): `claim` returns false to refuse.
+ */
+export interface TableClaims {
+  /** Claims `mfn` as a page table; false if someone maps it writable. */
+  claim(mfn: number): boolean;
+  /** Releases the claim on `mfn`. */
+  release(mfn: number): void;
+}
+
 /** Validated page tables of one domain. */
 export class Paging {
   /** The domain whose frames these are. */
@@ -48,6 +59,8 @@ export class Paging {
    * mapping of it, so all must be flushed (Xen's TLB-flush filter does the same job).
    */
   onPromote: () => void = () => {};
+  /** Who else must agree before a frame becomes a page table. */
+  claims: TableClaims = { claim: () => true, release: () => {} };
   /** Updates validated (a metric). */
   updates = 0;
   /** Frames validated as page tables (a metric). */
@@ -95,10 +108,14 @@ export class Paging {
     }
     if (type === FRAME_TYPE_PT_LEAF || type === FRAME_TYPE_PT_ROOT) {
       if (this.#validating.has(mfn)) return -EINVAL;
+      if (!this.claims.claim(mfn)) return -EINVAL; // a backend maps it writable
       this.#validating.add(mfn);
       const rc = this.#validate(mfn, type === FRAME_TYPE_PT_ROOT ? 1 : 0);
       this.#validating.delete(mfn);
-      if (rc < 0) return rc;
+      if (rc < 0) {
+        this.claims.release(mfn);
+        return rc;
+      }
       this.validations++;
       frames.getType(mfn, type);
       this.onPromote();
@@ -118,6 +135,7 @@ export class Paging {
       const level = type === FRAME_TYPE_PT_ROOT ? 1 : 0;
       const [words, base] = this.#words(mfn);
       for (let i = 0; i < ENTRIES; i++) this.#putEntry(words[base + i], level);
+      this.claims.release(mfn);
     }
   }
 

@@ -4,6 +4,8 @@
  * - gcc-riscv64-unknown-elf: rebuilds the guest images to check the committed ones are reproducible.
  * - qemu-system-misc: the reference machine of the differential CPU test and the benchmarks.
  * - device-tree-compiler: `dtc` cross-checks the device tree blobs the board generates.
+ * - xenstore-utils: Debian's `xenstore-*` clients (libxenstore), run against our xenstored's socket
+ *   by the end-to-end test; they need no running Xen when `XENSTORED_PATH` names the socket.
  *
  * Runs apt-get (through sudo when not root). Prints what it does; changes nothing when all is there.
  *
@@ -20,6 +22,7 @@ const REQUIREMENTS: Requirement[] = [
   { command: "riscv64-unknown-elf-gcc", debianPackage: "gcc-riscv64-unknown-elf" },
   { command: "qemu-system-riscv32", debianPackage: "qemu-system-misc" },
   { command: "dtc", debianPackage: "device-tree-compiler" },
+  { command: "xenstore-ls", debianPackage: "xenstore-utils" },
 ];
 
 async function has(command: string): Promise<boolean> {

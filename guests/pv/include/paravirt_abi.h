@@ -489,4 +489,93 @@ _Static_assert(offsetof(struct vcpu_set_singleshot_timer, flags) == 8, "vcpu_set
 #define XEN_VERSION_MAJOR 0x4u
 #define XEN_VERSION_MINOR 0x11u
 
+/* ---- xenstore wire protocol ---- */
+#define XENSTORE_ABS_PATH_MAX 0xc00u
+#define XENSTORE_CONNECTED 0x0u
+#define XENSTORE_ERROR_COMM 0x1u
+#define XENSTORE_ERROR_NONE 0x0u
+#define XENSTORE_ERROR_PROTO 0x3u
+#define XENSTORE_ERROR_RINGIDX 0x2u
+#define XENSTORE_PAYLOAD_MAX 0x1000u
+#define XENSTORE_RECONNECT 0x1u
+#define XENSTORE_REL_PATH_MAX 0x800u
+#define XENSTORE_RING_SIZE 0x400u
+#define XENSTORE_SERVER_FEATURE_ERROR 0x2u
+#define XENSTORE_SERVER_FEATURE_RECONNECTION 0x1u
+#define XS_CONTROL 0x0u
+#define XS_DEBUG 0x0u
+#define XS_DIRECTORY 0x1u
+#define XS_DIRECTORY_PART 0x16u
+#define XS_ERROR 0x10u
+#define XS_GET_DOMAIN_PATH 0xau
+#define XS_GET_PERMS 0x3u
+#define XS_INTRODUCE 0x8u
+#define XS_INVALID 0xffffu
+#define XS_IS_DOMAIN_INTRODUCED 0x11u
+#define XS_MKDIR 0xcu
+#define XS_READ 0x2u
+#define XS_RELEASE 0x9u
+#define XS_RESET_WATCHES 0x15u
+#define XS_RESUME 0x12u
+#define XS_RM 0xdu
+#define XS_SET_PERMS 0xeu
+#define XS_SET_TARGET 0x13u
+#define XS_TRANSACTION_END 0x7u
+#define XS_TRANSACTION_START 0x6u
+#define XS_TYPE_COUNT 0x17u
+#define XS_UNWATCH 0x5u
+#define XS_WATCH 0x4u
+#define XS_WATCH_EVENT 0xfu
+#define XS_WATCH_PATH 0x0u
+#define XS_WATCH_TOKEN 0x1u
+#define XS_WRITE 0xbu
+#define XS_WRITE_CREATE "CREATE"
+#define XS_WRITE_CREATE_EXCL "CREATE|EXCL"
+#define XS_WRITE_NONE "NONE"
+/* the xenstore ring page */
+struct xenstore_domain_interface {
+  uint8_t req[1024]; /* requests to xenstored */
+  uint8_t rsp[1024]; /* replies and watch events */
+  uint32_t req_cons; /* written by xenstored */
+  uint32_t req_prod; /* written by the guest */
+  uint32_t rsp_cons; /* written by the guest */
+  uint32_t rsp_prod; /* written by xenstored */
+  uint32_t server_features; /* XENSTORE_SERVER_FEATURE_* bits, written by xenstored */
+  uint32_t connection; /* XENSTORE_CONNECTED or XENSTORE_RECONNECT */
+  uint32_t error; /* XENSTORE_ERROR_*, written by xenstored */
+};
+_Static_assert(sizeof(struct xenstore_domain_interface) == 2076, "xenstore_domain_interface size");
+_Static_assert(offsetof(struct xenstore_domain_interface, req) == 0, "xenstore_domain_interface.req");
+_Static_assert(offsetof(struct xenstore_domain_interface, rsp) == 1024, "xenstore_domain_interface.rsp");
+_Static_assert(offsetof(struct xenstore_domain_interface, req_cons) == 2048, "xenstore_domain_interface.req_cons");
+_Static_assert(offsetof(struct xenstore_domain_interface, req_prod) == 2052, "xenstore_domain_interface.req_prod");
+_Static_assert(offsetof(struct xenstore_domain_interface, rsp_cons) == 2056, "xenstore_domain_interface.rsp_cons");
+_Static_assert(offsetof(struct xenstore_domain_interface, rsp_prod) == 2060, "xenstore_domain_interface.rsp_prod");
+_Static_assert(offsetof(struct xenstore_domain_interface, server_features) == 2064, "xenstore_domain_interface.server_features");
+_Static_assert(offsetof(struct xenstore_domain_interface, connection) == 2068, "xenstore_domain_interface.connection");
+_Static_assert(offsetof(struct xenstore_domain_interface, error) == 2072, "xenstore_domain_interface.error");
+/* xenstore message header, followed by len payload bytes */
+struct xsd_sockmsg {
+  uint32_t type; /* XS_* */
+  uint32_t req_id; /* request id, echoed in the reply */
+  uint32_t tx_id; /* transaction id, 0 outside a transaction */
+  uint32_t len; /* payload bytes that follow (at most XENSTORE_PAYLOAD_MAX) */
+};
+_Static_assert(sizeof(struct xsd_sockmsg) == 16, "xsd_sockmsg size");
+_Static_assert(offsetof(struct xsd_sockmsg, type) == 0, "xsd_sockmsg.type");
+_Static_assert(offsetof(struct xsd_sockmsg, req_id) == 4, "xsd_sockmsg.req_id");
+_Static_assert(offsetof(struct xsd_sockmsg, tx_id) == 8, "xsd_sockmsg.tx_id");
+_Static_assert(offsetof(struct xsd_sockmsg, len) == 12, "xsd_sockmsg.len");
+
+/* ---- xenbus states ---- */
+#define XenbusStateClosed 0x6u
+#define XenbusStateClosing 0x5u
+#define XenbusStateConnected 0x4u
+#define XenbusStateInitWait 0x2u
+#define XenbusStateInitialised 0x3u
+#define XenbusStateInitialising 0x1u
+#define XenbusStateReconfigured 0x8u
+#define XenbusStateReconfiguring 0x7u
+#define XenbusStateUnknown 0x0u
+
 #endif /* PARAVIRT_ABI_H */

@@ -451,11 +451,26 @@ _Static_assert(offsetof(struct start_info, nr_p2m_frames) == 1128, "start_info.n
 #define RUNSTATE_running 0x0u
 #define VCPUOP_down 0x2u
 #define VCPUOP_get_runstate_info 0x4u
+#define VCPUOP_initialise 0x0u
 #define VCPUOP_is_up 0x3u
 #define VCPUOP_set_singleshot_timer 0x8u
 #define VCPUOP_stop_singleshot_timer 0x9u
 #define VCPUOP_up 0x1u
 #define VCPU_SSHOTTMR_future 0x1u
+/* initial registers of a secondary vCPU */
+struct vcpu_guest_context {
+  uint32_t x[32]; /* integer registers x0..x31 */
+  uint32_t pc; /* where it starts (S-mode) */
+  uint32_t satp; /* Sv32 satp naming a root table that validates */
+  uint32_t stvec; /* its trap vector */
+  uint32_t sscratch; /* its sscratch */
+};
+_Static_assert(sizeof(struct vcpu_guest_context) == 144, "vcpu_guest_context size");
+_Static_assert(offsetof(struct vcpu_guest_context, x) == 0, "vcpu_guest_context.x");
+_Static_assert(offsetof(struct vcpu_guest_context, pc) == 128, "vcpu_guest_context.pc");
+_Static_assert(offsetof(struct vcpu_guest_context, satp) == 132, "vcpu_guest_context.satp");
+_Static_assert(offsetof(struct vcpu_guest_context, stvec) == 136, "vcpu_guest_context.stvec");
+_Static_assert(offsetof(struct vcpu_guest_context, sscratch) == 140, "vcpu_guest_context.sscratch");
 /* time spent in each state */
 struct vcpu_runstate_info {
   int32_t state; /* RUNSTATE_* */

@@ -102,6 +102,8 @@ export interface HostInfo {
   readonly instructions: number;
   /** Hypercalls served in all. */
   readonly hypercalls: number;
+  /** CPU time charged to guest vCPUs in all, destroyed domains included (ns). */
+  readonly guestCpuTimeNs: number;
 }
 
 /** Every call of the pCPU: its arguments and its result. */

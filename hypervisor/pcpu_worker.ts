@@ -72,6 +72,7 @@ export class PcpuHost {
   #wordWait: Promise<unknown> | undefined;
   #wordSeen = 0;
   #retiredInstructions = 0;
+  #retiredCpuNs = 0;
   #wake: (() => void) | undefined;
   #stopped = false;
 
@@ -199,6 +200,8 @@ export class PcpuHost {
 
   #destroy(domain: Domain): void {
     this.#retiredInstructions += domain.vcpus.reduce((n, v) => n + v.hart.instret, 0);
+    const now = this.hv.clock.now();
+    this.#retiredCpuNs += domain.vcpus.reduce((n, v) => n + v.cpuTime(now), 0);
     this.hv.destroy(domain);
     // Post its last output before it is announced gone.
     this.#flush();
@@ -329,8 +332,15 @@ export class PcpuHost {
     dmesg: () => this.hv.dmesg(),
     info: (): HostInfo => {
       const totalPages = DOMAIN_FRAMES_END - DOMAIN_FRAMES_FIRST;
+      const now = this.hv.clock.now();
       let instructions = this.#retiredInstructions;
-      for (const d of this.hv.domains) for (const v of d.vcpus) instructions += v.hart.instret;
+      let guestCpuTimeNs = this.#retiredCpuNs;
+      for (const d of this.hv.domains) {
+        for (const v of d.vcpus) {
+          instructions += v.hart.instret;
+          guestCpuTimeNs += v.cpuTime(now);
+        }
+      }
       let hypercalls = 0;
       for (const n of this.hv.hypercallCounts.values()) hypercalls += n;
       return {
@@ -347,6 +357,7 @@ export class PcpuHost {
         domains: this.hv.domains.length,
         instructions,
         hypercalls,
+        guestCpuTimeNs,
       };
     },
     wakeBuffer: () => this.hv.wake.buffer as SharedArrayBuffer,

@@ -120,6 +120,7 @@ Deno.test("format: xl info is key : value with Xen's key width", () => {
     domains: 1,
     instructions: 1,
     hypercalls: 1,
+    guestCpuTimeNs: 0,
   };
   const lines = formatInfo(info, { host: "h", denoVersion: "2.9.6", arch: "x86_64" }).split("\n");
   assert.ok(lines.includes("total_memory           : 3840"));

@@ -70,7 +70,10 @@ export interface DaemonStatus {
   readonly startedAt: number;
   /** Resident memory of the daemon process (bytes): Domain-0's memory in `xl list`. */
   readonly rssBytes: number;
-  /** CPU time of the daemon process (ns): Domain-0's time in `xl list`. */
+  /**
+   * CPU time of the daemon process not charged to any guest (ns): Domain-0's time in `xl list`
+   * (dom0's own work plus the hypervisor's overhead; Deno cannot read one thread's CPU time).
+   */
   readonly cpuTimeNs: number;
 }
 

@@ -130,14 +130,14 @@ export class ToolstackServer {
   }
 
   /** The daemon's own status (Domain-0's row of `xl list`). */
-  status(): DaemonStatus {
-    const cpu = process.cpuUsage();
+  async status(): Promise<DaemonStatus> {
+    const { guestCpuTimeNs } = await this.#toolstack.info();
     return {
       pid: Deno.pid,
       socket: this.#socket,
       startedAt: this.#toolstack.startedAt,
       rssBytes: Deno.memoryUsage().rss,
-      cpuTimeNs: (cpu.user + cpu.system) * 1000,
+      cpuTimeNs: dom0CpuTimeNs(guestCpuTimeNs),
     };
   }
 
@@ -241,7 +241,7 @@ export class ToolstackServer {
         const domains = request.domain === undefined
           ? await ts.list()
           : [await ts.find(request.domain)];
-        const result: XlResults["list"] = { domains, dom0: this.status() };
+        const result: XlResults["list"] = { domains, dom0: await this.status() };
         return result;
       }
       case "destroy":
@@ -270,11 +270,11 @@ export class ToolstackServer {
       case "dmesg":
         return await ts.dmesg();
       case "info": {
-        const result: XlResults["info"] = { host: await ts.info(), dom0: this.status() };
+        const result: XlResults["info"] = { host: await ts.info(), dom0: await this.status() };
         return result;
       }
       case "status":
-        return this.status();
+        return await this.status();
       case "stop":
         return null;
       case "console":
@@ -300,6 +300,15 @@ export class ToolstackServer {
     await this.#toolstack.close();
     this.#resolveStopped();
   }
+}
+
+/**
+ * Domain 0's CPU time in a process that also hosts the pCPU: the process's CPU time less what was
+ * charged to guests (ns).
+ */
+export function dom0CpuTimeNs(guestCpuTimeNs: number): number {
+  const cpu = process.cpuUsage();
+  return Math.max(0, (cpu.user + cpu.system) * 1000 - guestCpuTimeNs);
 }
 
 function messageOf(error: unknown): string {

@@ -308,3 +308,31 @@ Deno.test("xl: bad configs and bad commands fail clearly", async () => {
     assert.match(unknown.stderr, /Domain "nobody" does not exist/);
   });
 });
+
+Deno.test("xl: the example configs boot the PV kernel", async () => {
+  await withHost(async (host) => {
+    const examples = join(ROOT, "dom0", "xl", "examples");
+    await host.ok(["create", join(examples, "hello.cfg")]);
+    await host.ok(["create", join(examples, "memtest.cfg")]);
+    await host.ok(["create", "-p", join(examples, "primes.cfg")]);
+    assert.equal((await host.list()).get("primes")?.[3], "--p---");
+    await host.ok(["sched-credit", "-d", "primes", "-c", "20"]);
+    await host.ok(["unpause", "primes"]);
+    await host.waitFor("hello and memtest to finish", async () => {
+      const rows = await host.list();
+      return rows.get("hello")?.[3] === "---s--" && rows.get("memtest")?.[3] === "---s--";
+    });
+    const rows = await host.list();
+    assert.equal(rows.get("memtest")![1], "8", "memtest gave its extra pages back");
+    assert.match(await host.ok(["console", "hello"]), /app hello: done checksum=0x[0-9a-f]{8}\n/);
+    assert.match(await host.ok(["console", "memtest"]), /app memtest: done/);
+    // Capped at 20%, primes gets at most a fifth of the wall clock.
+    const before = Number((await host.list()).get("primes")![4]);
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 1500));
+    const used = Number((await host.list()).get("primes")![4]) - before;
+    const elapsed = (performance.now() - t0) / 1000;
+    assert.ok(used <= 0.2 * elapsed + 0.15, `capped primes used ${used} s of ${elapsed} s`);
+    await host.ok(["destroy", "primes"]);
+  });
+});

@@ -128,23 +128,29 @@ Deno.test("pcpu: the main thread stays responsive while a CPU-bound guest runs",
       { name: "spin", memoryMiB: 4, cmdline: "test=spin n=2000000000" },
       await probeGuest(),
     );
-    // A 10 ms timer, 30 times: each must fire close to on time.
-    let worst = 0;
-    for (let i = 0; i < 30; i++) {
+    // A 10 ms timer, again and again while the guest spins in the worker: it fires on time.
+    // (The median is what the pCPU decides; rare outliers come from other processes.)
+    const late: number[] = [];
+    for (let i = 0; i < 40; i++) {
       const start = performance.now();
       await new Promise((r) => setTimeout(r, 10));
-      worst = Math.max(worst, performance.now() - start - 10);
+      late.push(performance.now() - start - 10);
     }
     const [listed] = await pcpu.list();
     assert.equal(listed.state, "running");
     assert.equal(listed.flags.running, true);
-    assert.ok(listed.cpuTimeNs > 150e6, `the guest ran (${listed.cpuTimeNs} ns)`);
-    assert.ok(worst < 40, `main-thread timers were late by ${worst.toFixed(1)} ms at worst`);
+    assert.ok(listed.cpuTimeNs > 200e6, `the guest ran (${listed.cpuTimeNs} ns)`);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    assert.ok(median(late) < 5, `main-thread timers were late by ${median(late).toFixed(1)} ms`);
+    assert.ok(Math.max(...late) < 500, `a timer was ${Math.max(...late).toFixed(0)} ms late`);
     // A call is answered within a few run budgets even while the guest spins.
-    const before = performance.now();
-    await pcpu.info();
-    const latency = performance.now() - before;
-    assert.ok(latency < 50, `a call took ${latency.toFixed(1)} ms`);
+    const latencies: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const before = performance.now();
+      await pcpu.info();
+      latencies.push(performance.now() - before);
+    }
+    assert.ok(median(latencies) < 30, `a call took ${median(latencies).toFixed(1)} ms`);
     await pcpu.destroy(dom.id);
   } finally {
     pcpu.close();

@@ -30,7 +30,9 @@ class Host {
     const child = new Deno.Command(Deno.execPath(), {
       args: ["task", "--quiet", "--cwd", ROOT, "xl", ...args],
       cwd: this.dir,
-      env: { PARAVIRT_XL_SOCKET: this.socket },
+      // deno task sets INIT_CWD to where it was run, unless it is set already (as it is when
+      // these tests run under `deno task ok`): set it the way a user's shell would have it.
+      env: { PARAVIRT_XL_SOCKET: this.socket, INIT_CWD: this.dir },
       stdin: stdin === undefined || stdin === "null" ? "null" : "piped",
       stdout: "piped",
       stderr: "piped",

@@ -1,7 +1,7 @@
 /**
  * `xl console`: a console stream on the terminal. Output streams to stdout; typed input goes to
  * the guest; `Ctrl-]` detaches (as Xen's xenconsole). On a terminal, stdin is put in raw mode and
- * restored afterwards, and `\n` from the guest is written as `\r\n`.
+ * restored afterwards (Deno's raw mode keeps output processing, so `\n` still starts a new line).
  *
  * Rules of use: returns when the domain shuts down or is destroyed, when the user detaches, or
  * when the daemon stops. When stdin is not a terminal and reaches its end, output keeps streaming
@@ -22,7 +22,6 @@ export type ConsoleEnd = "shutdown" | "destroyed" | "stopped" | "detached" | "di
 /** Runs a console session on stdin/stdout; resolves with how it ended. */
 export async function runConsole(session: ConsoleSession): Promise<ConsoleEnd> {
   const terminal = Deno.stdin.isTerminal();
-  const rawOut = terminal && Deno.stdout.isTerminal();
   if (terminal) Deno.stdin.setRaw(true);
   let detached = false;
   let detach: () => void = () => {};
@@ -59,8 +58,7 @@ export async function runConsole(session: ConsoleSession): Promise<ConsoleEnd> {
   const pumpOutput = async (): Promise<ConsoleEnd> => {
     for await (const event of session.events) {
       if (event.event === "end") return event.why;
-      let bytes = fromBase64(event.data);
-      if (rawOut) bytes = crlf(bytes);
+      const bytes = fromBase64(event.data);
       for (let done = 0; done < bytes.length;) {
         done += await Deno.stdout.write(bytes.subarray(done));
       }
@@ -76,20 +74,4 @@ export async function runConsole(session: ConsoleSession): Promise<ConsoleEnd> {
     session.close();
     if (terminal) Deno.stdin.setRaw(false);
   }
-}
-
-/** Turns bare `\n` into `\r\n` (a raw terminal does not). */
-function crlf(bytes: Uint8Array): Uint8Array {
-  let count = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] === 0x0a && (i === 0 || bytes[i - 1] !== 0x0d)) count++;
-  }
-  if (count === 0) return bytes;
-  const out = new Uint8Array(bytes.length + count);
-  let j = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] === 0x0a && (i === 0 || bytes[i - 1] !== 0x0d)) out[j++] = 0x0d;
-    out[j++] = bytes[i];
-  }
-  return out;
 }

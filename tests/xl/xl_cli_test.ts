@@ -338,3 +338,53 @@ Deno.test("xl: the example configs boot the PV kernel", async () => {
     await host.ok(["destroy", "primes"]);
   });
 });
+
+const hasScript = new Deno.Command("sh", { args: ["-c", "command -v script"], stdout: "null" })
+  .outputSync().success;
+
+Deno.test({
+  name: "xl: the console on a terminal (a pty from script): raw input, Ctrl-] detaches",
+  ignore: !hasScript,
+  fn: async () => {
+    await withHost(async (host) => {
+      await host.ok(["create", await host.config("tty", GUEST("tty", "test=console"))]);
+      const command = `'${Deno.execPath()}' task --quiet --cwd '${ROOT}' xl console tty`;
+      const child = new Deno.Command("script", {
+        args: ["-qfc", command, "/dev/null"],
+        cwd: host.dir,
+        env: { PARAVIRT_XL_SOCKET: host.socket, INIT_CWD: host.dir },
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      let seen = "";
+      const reading = (async () => {
+        for await (const chunk of child.stdout) seen += new TextDecoder().decode(chunk);
+      })();
+      const writer = child.stdin.getWriter();
+      const waitFor = async (text: string) => {
+        const deadline = Date.now() + 15_000;
+        while (!seen.includes(text)) {
+          if (Date.now() > deadline) {
+            throw new Error(`no ${JSON.stringify(text)} in ${JSON.stringify(seen)}`);
+          }
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      await waitFor("echo ready");
+      // Raw mode: bytes go through one by one, without waiting for a newline.
+      await writer.write(new TextEncoder().encode("xy"));
+      await waitFor("xy");
+      await writer.write(new Uint8Array([0x1d]));
+      const status = await child.status;
+      await writer.close().catch(() => {});
+      await reading;
+      assert.equal(status.code, 0, seen);
+      assert.equal((await host.list()).get("tty")?.[3].includes("s"), false, "still running");
+      assert.match(
+        await host.ok(["console", "tty"], new TextEncoder().encode("q")),
+        /echo ready\nxyq/,
+      );
+    });
+  },
+});

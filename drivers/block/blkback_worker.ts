@@ -132,14 +132,17 @@ async function loop(current: Blkback, doorbell: Doorbell, slot: number, id: numb
     const m = current.metrics;
     if (m.inflight === 0 || m.answered !== answered) heartbeat?.beat();
     answered = m.answered;
-    if (m.inflight === 0 && performance.now() - yielded < SYNC_SLICE_MS) {
+    if (performance.now() - yielded >= SYNC_SLICE_MS) {
+      // Let the event loop run (the supervisor's requests), however busy the ring is.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      yielded = performance.now();
+    }
+    if (m.inflight === 0) {
       // Nothing in flight: block the thread on the doorbell — it wakes in microseconds, where an
       // asynchronous wait takes a trip through the event loop.
       doorbell.waitSync(SYNC_SLICE_MS);
     } else {
-      // Requests in flight (an asynchronous backend), or time to hear the supervisor.
-      await doorbell.wait(m.inflight === 0 ? 1 : IDLE_WAKE_MS);
-      yielded = performance.now();
+      await doorbell.wait(IDLE_WAKE_MS); // an asynchronous backend is working
     }
     if ((doorbell.takeRings() & bit) !== 0) await current.onEvent();
   }

@@ -338,7 +338,8 @@ export class TsBlkfront {
         Atomics.wait(wake, 0, seen, 1);
         continue;
       }
-      await this.#hv.wake.wait(seen, this.#shadows.size > 0 ? 1 : 50);
+      if (this.#shadows.size > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      else await this.#hv.wake.wait(seen, 50);
       yielded = performance.now();
     }
   }

@@ -216,3 +216,16 @@ Deno.test("supervisor: bad attaches are clear errors and leave nothing behind", 
     await s.cleanup();
   }
 });
+
+Deno.test("supervisor: a frontend whose nodes vanish (its domain was destroyed) loses the device", async () => {
+  const s = await setup();
+  try {
+    const info = await s.supervisor.attachDisk(s.domain.id, `vdev=xvda, target=${s.image}`);
+    s.dom0.rm(`/local/domain/${s.domain.id}/device`);
+    await s.until("the device to go", () => s.supervisor.listDisks().length === 0);
+    assert.throws(() => s.dom0.read(info.backendPath), /ENOENT/);
+    assert.ok(s.logs.some((l) => /frontend gone/.test(l)));
+  } finally {
+    await s.cleanup();
+  }
+});

@@ -16,7 +16,8 @@
  * - frontend Initialised or Connected while we are InitWait → map the ring, bind the event
  *   channel → Connected (with the disk's properties);
  * - frontend Closing → disconnect, Closing; frontend Closed → disconnect, Closed; frontend back
- *   to Initialising while we are Closed (or Closing) → InitWait again (Xen's reconnect path).
+ *   to Initialising while we are Closed (or Closing) → InitWait again (Xen's reconnect path);
+ * - frontend state gone (removed, or not a number) → the device is removed.
  *
  * Recovery: a worker that crashes, reports a backend bug, or stops its heartbeat is terminated
  * and a new one opens the disk (with the buffers the old one retained). If the device was
@@ -446,6 +447,12 @@ export class Vbd {
     if (!this.#worker) return;
     switch (front) {
       case XenbusStateUnknown:
+        // The frontend's state is gone (its domain was destroyed, or it removed the node): the
+        // device goes away, as Linux's blkback unregisters it.
+        this.#ctx.log(`${this.token}: frontend gone; removing the device`);
+        this.#online = false;
+        await this.#disconnect();
+        return await this.#remove();
       case XenbusStateInitialising:
       case XenbusStateInitWait:
         if (this.state === XenbusStateConnected) await this.#disconnect();

@@ -139,8 +139,18 @@ class Pending {
   seq = 0;
   isWrite = false;
   settled: Promise<void> | undefined;
+  /** Runs once the request settled (a barrier reopens the ring), then is cleared. */
+  after: (() => void) | undefined;
+  /** Completion handlers, made once per Pending (no closure per request). */
+  readonly onDone: () => void;
+  readonly onFail: (error: unknown) => void;
 
-  constructor(maxSegments: number) {
+  constructor(
+    maxSegments: number,
+    engine: { done(p: Pending): void; fail(p: Pending, e: unknown): void },
+  ) {
+    this.onDone = () => engine.done(this);
+    this.onFail = (error) => engine.fail(this, error);
     this.segs = new Uint8Array(Math.max(maxSegments, BLKIF_MAX_SEGMENTS_PER_REQUEST) * 8);
     this.segView = new DataView(this.segs.buffer);
   }
@@ -185,7 +195,6 @@ export class Blkback {
   readonly #persistent: Map<number, GrantMapping> | undefined;
   readonly #free: Pending[] = [];
   readonly #inflight = new Set<Pending>();
-  readonly #writes = new Set<Promise<void>>();
   readonly #bounces = new Map<number, Uint8Array[]>();
   readonly #response = new Uint8Array(RESPONSE_BYTES);
   readonly #responseView = new DataView(this.#response.buffer);
@@ -278,7 +287,7 @@ export class Blkback {
           this.#dispatch(pending);
           if (this.#barrier) break; // requests after a barrier wait for it
           // Let finished requests answer now, so the frontend refills while we go on.
-          if ((taken & 1) === 0) await null;
+          if ((taken & 3) === 0) await null;
         }
         if (this.#stopped || this.#barrier || !ring.finalCheckForRequests()) break;
       }
@@ -293,7 +302,7 @@ export class Blkback {
   }
 
   #take(): Pending {
-    const pending = this.#free.pop() ?? new Pending(this.#maxIndirect);
+    const pending = this.#free.pop() ?? new Pending(this.#maxIndirect, this.#handlers);
     pending.seq = ++this.#seq;
     this.metrics.requests++;
     return pending;
@@ -309,6 +318,7 @@ export class Blkback {
     p.maps.length = 0;
     p.owned.length = 0;
     p.settled = undefined;
+    p.after = undefined;
     p.bytes = 0;
     p.nsegs = 0;
     switch (op) {
@@ -451,8 +461,14 @@ export class Blkback {
   }
 
   #startFlush(p: Pending): void {
-    const writes = this.#writes.size > 0 ? Promise.allSettled([...this.#writes]) : undefined;
-    this.#run(p, writes ? writes.then(() => this.#backend.flush()) : this.#backend.flush());
+    const writes: Promise<void>[] = [];
+    for (const q of this.#inflight) if (q.isWrite) writes.push(q.settled!);
+    this.#run(
+      p,
+      writes.length > 0
+        ? Promise.allSettled(writes).then(() => this.#backend.flush())
+        : this.#backend.flush(),
+    );
   }
 
   #startDiscard(p: Pending): void {
@@ -482,28 +498,32 @@ export class Blkback {
     const work = Promise.allSettled(before)
       .then(() => data ? this.#backend.write(p.sector, data) : undefined)
       .then(() => this.#backend.flush());
-    this.#run(p, work, () => {
+    p.after = () => {
       this.#barrier = false;
       queueMicrotask(() => this.#pump());
-    });
+    };
+    this.#run(p, work);
   }
 
   /** Tracks `work` for `p` and answers when it settles. */
-  #run(p: Pending, work: Promise<void>, after?: () => void): void {
+  #run(p: Pending, work: Promise<void>): void {
     this.#inflight.add(p);
     this.metrics.inflight = this.#inflight.size;
-    const settled = work.then(
-      () => this.#complete(p, BLKIF_RSP_OKAY),
-      (error) => {
-        if (isIoError(error)) this.#complete(p, BLKIF_RSP_ERROR);
-        else this.#fatal(p, error);
-      },
-    ).then(after);
-    p.settled = settled;
-    if (p.isWrite) {
-      this.#writes.add(settled);
-      settled.then(() => this.#writes.delete(settled));
-    }
+    p.settled = work.then(p.onDone, p.onFail);
+  }
+
+  /** What a Pending calls when its work settles. */
+  readonly #handlers = {
+    done: (p: Pending) => this.#settle(p, BLKIF_RSP_OKAY, undefined),
+    fail: (p: Pending, error: unknown) => this.#settle(p, BLKIF_RSP_ERROR, error),
+  };
+
+  #settle(p: Pending, status: number, error: unknown): void {
+    const after = p.after;
+    p.after = undefined;
+    if (status === BLKIF_RSP_OKAY || isIoError(error)) this.#complete(p, status);
+    else this.#fatal(p, error);
+    after?.();
   }
 
   #complete(p: Pending, status: number): void {

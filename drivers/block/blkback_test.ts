@@ -520,3 +520,34 @@ Deno.test("blkback: persistent grants stay mapped across requests, read-only one
   assert.equal(mapper.mapped, 0);
   assert.equal(front.endGrant(101), true);
 });
+
+Deno.test("front ring: with mitigation the frontend is notified once half its requests are back", async () => {
+  const gates: (() => void)[] = [];
+  const disk = new SlowDisk();
+  disk.read = () => new Promise<void>((resolve) => gates.push(resolve));
+  const r = rig({ backend: disk });
+  r.grantPages(1, 8);
+  r.front.takeResponses([], true); // nothing outstanding: notify on the next response
+  for (let i = 0; i < 8; i++) {
+    r.front.put({ operation: BLKIF_OP_READ, id: i, sector: i * 8, segments: r.segs(1 + i, 1) });
+  }
+  r.front.push();
+  r.back.onEvent();
+  await r.settle();
+  assert.equal(gates.length, 8);
+  const release = async (n: number) => {
+    for (let i = 0; i < n; i++) gates.shift()!();
+    await r.settle();
+  };
+  await release(1);
+  assert.equal(r.events.notified, 1, "the first answer notifies (rsp_event was cons + 1)");
+  assert.equal(r.front.takeResponses([], true).length, 1); // 7 outstanding: notify after 3 more
+  await release(2);
+  assert.equal(r.events.notified, 1, "two more answers: no notification yet");
+  await release(1);
+  assert.equal(r.events.notified, 2, "the third one notifies");
+  assert.equal(r.front.takeResponses([], true).length, 3); // 4 outstanding: after 2 more
+  await release(4);
+  assert.equal(r.events.notified, 3);
+  assert.equal(r.front.takeResponses([], true).length, 4);
+});

@@ -16,6 +16,7 @@
 import { Doorbell } from "@paravirt/events";
 import { GrantMapper } from "../grant_mapper.ts";
 import { Heartbeat, serveWorker } from "../worker_protocol.ts";
+import { yieldToEventLoop } from "../_yield.ts";
 import type { BlockBackend, BlockBackendModule } from "./backend.ts";
 import { Blkback, type BlkbackMetrics } from "./blkback.ts";
 import type { BlockConnectArgs, BlockOpenArgs } from "./messages.ts";
@@ -134,7 +135,7 @@ async function loop(current: Blkback, doorbell: Doorbell, slot: number, id: numb
     answered = m.answered;
     if (performance.now() - yielded >= SYNC_SLICE_MS) {
       // Let the event loop run (the supervisor's requests), however busy the ring is.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await yieldToEventLoop();
       yielded = performance.now();
     }
     if (m.inflight === 0) {

@@ -202,9 +202,11 @@ export class BlockFrontRing {
 
   /**
    * Takes the published responses; when none are left, asks to be notified of the next
-   * (`RING_FINAL_CHECK_FOR_RESPONSES`) and looks once more.
+   * (`RING_FINAL_CHECK_FOR_RESPONSES`) and looks once more. With `mitigate`, it asks to be
+   * notified only once half of the requests still outstanding are answered (interrupt
+   * mitigation, as netfront's transmit ring does), never later than the last of them.
    */
-  takeResponses(out: FrontResponse[] = []): FrontResponse[] {
+  takeResponses(out: FrontResponse[] = [], mitigate = false): FrontResponse[] {
     for (;;) {
       const prod = Atomics.load(this.#words, 2) >>> 0;
       while (this.rspCons !== prod) {
@@ -217,7 +219,10 @@ export class BlockFrontRing {
         });
         this.rspCons = (this.rspCons + 1) >>> 0;
       }
-      Atomics.store(this.#words, 3, (this.rspCons + 1) | 0); // rsp_event
+      // Requests the backend can see and has not answered: it will answer every one of them.
+      const outstanding = ((Atomics.load(this.#words, 0) >>> 0) - this.rspCons) >>> 0;
+      const holdOff = mitigate ? Math.max(1, outstanding >>> 1) : 1;
+      Atomics.store(this.#words, 3, (this.rspCons + holdOff) | 0); // rsp_event
       if ((Atomics.load(this.#words, 2) >>> 0) === this.rspCons) return out;
     }
   }

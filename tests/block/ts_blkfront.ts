@@ -50,7 +50,19 @@ import { LocalClient, type Xenstored } from "@paravirt/dom0";
 import type { Domain, Hypervisor } from "@paravirt/hypervisor";
 
 /** Longest the frontend blocks the thread waiting for the backend before it yields (ms). */
-const SYNC_SLICE_MS = 2;
+const SYNC_SLICE_MS = 10;
+
+/** One turn of the event loop (a MessageChannel task: `setTimeout(0)` takes a millisecond). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
 
 /** How to build a {@link TsBlkfront}. */
 export interface TsBlkfrontOptions {
@@ -338,14 +350,15 @@ export class TsBlkfront {
         Atomics.wait(wake, 0, seen, 1);
         continue;
       }
-      if (this.#shadows.size > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      if (this.#shadows.size > 0) await yieldToEventLoop();
       else await this.#hv.wake.wait(seen, 50);
       yielded = performance.now();
     }
   }
 
   #takeResponses(): void {
-    for (const response of this.#ring.takeResponses()) {
+    // Ask to hear again when half of what is outstanding is answered (interrupt mitigation).
+    for (const response of this.#ring.takeResponses([], true)) {
       this.onResponse(response);
       const shadow = this.#shadows.get(response.id);
       if (!shadow) continue; // not ours: a stale answer, or a request a test put by hand

@@ -59,6 +59,8 @@ const RESPONSE_BYTES = 16;
 export const DEFAULT_MAX_INDIRECT_SEGMENTS = 256;
 /** Most grants kept mapped with `feature-persistent` (Linux blkback's default). */
 export const PERSISTENT_GRANTS_MAX = 1056;
+/** Grant references that may be kept (those beyond are mapped per request). */
+const KEPT_GREFS = 4096;
 
 /** How the engine reaches the outside. */
 export interface BlkbackOptions {
@@ -127,8 +129,8 @@ class Pending {
   segs: Uint8Array;
   segView: DataView;
   nsegs = 0;
-  /** The segments' mappings, in order (persistent ones included). */
-  maps: GrantMapping[] = [];
+  /** Byte offset in the region of each segment's frame (persistent mappings included). */
+  offs: Int32Array;
   /** The mappings made for this request only (unmapped when it completes). */
   owned: GrantMapping[] = [];
   bounce: Uint8Array | undefined;
@@ -151,7 +153,9 @@ class Pending {
   ) {
     this.onDone = () => engine.done(this);
     this.onFail = (error) => engine.fail(this, error);
-    this.segs = new Uint8Array(Math.max(maxSegments, BLKIF_MAX_SEGMENTS_PER_REQUEST) * 8);
+    const segments = Math.max(maxSegments, BLKIF_MAX_SEGMENTS_PER_REQUEST);
+    this.segs = new Uint8Array(segments * 8);
+    this.offs = new Int32Array(segments);
     this.segView = new DataView(this.segs.buffer);
   }
 }
@@ -192,7 +196,10 @@ export class Blkback {
   readonly #ring: BackRing;
   readonly #ringMapping: GrantMapping;
   readonly #maxIndirect: number;
-  readonly #persistent: Map<number, GrantMapping> | undefined;
+  /** Persistent mappings: byte offset + 1 by grant reference (0: not kept), and the mappings. */
+  readonly #keptOffset: Int32Array | undefined;
+  readonly #kept: GrantMapping[] = [];
+  readonly #bytes: Uint8Array;
   readonly #free: Pending[] = [];
   readonly #inflight = new Set<Pending>();
   readonly #bounces = new Map<number, Uint8Array[]>();
@@ -227,7 +234,8 @@ export class Blkback {
       throw new RangeError(`Indirect segment limit ${max} is outside 0..${limit}`);
     }
     this.#maxIndirect = max;
-    this.#persistent = options.persistent ? new Map() : undefined;
+    this.#keptOffset = options.persistent ? new Int32Array(KEPT_GREFS) : undefined;
+    this.#bytes = new Uint8Array(buffer);
     const mapping = mapper.map(ringRef, true);
     if (typeof mapping === "number") {
       throw new RangeError(`Ring grant ${ringRef} cannot be mapped (status ${mapping})`);
@@ -315,7 +323,6 @@ export class Blkback {
     p.isWrite = false;
     p.bounce = undefined;
     p.direct = undefined;
-    p.maps.length = 0;
     p.owned.length = 0;
     p.settled = undefined;
     p.after = undefined;
@@ -380,11 +387,11 @@ export class Blkback {
       const count = Math.min(n - i * BLKIF_SEGMENTS_PER_INDIRECT_FRAME, 512) * 8;
       // Copy the descriptors out of the frontend's page before looking at them.
       const page = this.#map(p, gref, false);
-      if (typeof page === "number") {
+      if (page < 0) {
         this.#unmapAll(p);
         return this.#answerNow(p, BLKIF_RSP_ERROR);
       }
-      p.segs.set(page.bytes.subarray(0, count), i * PAGE);
+      p.segs.set(this.#bytes.subarray(page, page + count), i * PAGE);
     }
     p.nsegs = n;
     this.#startReadWrite(p, inner);
@@ -409,23 +416,23 @@ export class Blkback {
     // Map every grant first: a request with one bad grant transfers nothing.
     let contiguous = true;
     let lastEnd = -1;
+    const offs = p.offs;
     for (let i = 0; i < p.nsegs; i++) {
-      const mapping = this.#map(p, sv.getUint32(i * 8, true), !write);
-      if (typeof mapping === "number") {
+      const offset = this.#map(p, sv.getUint32(i * 8, true), !write);
+      if (offset < 0) {
         this.#unmapAll(p);
         return this.#answerNow(p, BLKIF_RSP_ERROR);
       }
-      p.maps.push(mapping);
-      const first = p.segs[i * 8 + 4];
-      const start = mapping.offset + first * SECTOR;
+      offs[i] = offset;
+      const start = offset + p.segs[i * 8 + 4] * SECTOR;
       if (i > 0 && start !== lastEnd) contiguous = false;
-      lastEnd = mapping.offset + (p.segs[i * 8 + 5] + 1) * SECTOR;
+      lastEnd = offset + (p.segs[i * 8 + 5] + 1) * SECTOR;
     }
     p.bytes = sectors * SECTOR;
     p.isWrite = write;
     let data: Uint8Array;
     if (contiguous) {
-      const start = p.maps[0].offset + p.segs[4] * SECTOR;
+      const start = offs[0] + p.segs[4] * SECTOR;
       data = p.direct = new Uint8Array(this.#buffer, start, p.bytes);
     } else {
       data = p.bounce = this.#bounce(p.bytes);
@@ -444,7 +451,8 @@ export class Blkback {
     for (let i = 0; i < p.nsegs; i++) {
       const first = p.segs[i * 8 + 4] * SECTOR;
       const end = (p.segs[i * 8 + 5] + 1) * SECTOR;
-      into.set(p.maps[i].bytes.subarray(first, end), at);
+      const frame = p.offs[i];
+      into.set(this.#bytes.subarray(frame + first, frame + end), at);
       at += end - first;
     }
   }
@@ -455,7 +463,7 @@ export class Blkback {
     for (let i = 0; i < p.nsegs; i++) {
       const first = p.segs[i * 8 + 4] * SECTOR;
       const end = (p.segs[i * 8 + 5] + 1) * SECTOR;
-      p.maps[i].bytes.set(from.subarray(at, at + end - first), first);
+      this.#bytes.set(from.subarray(at, at + end - first), p.offs[i] + first);
       at += end - first;
     }
   }
@@ -563,30 +571,31 @@ export class Blkback {
    * Maps grant `gref` for `p`: from the persistent set if it is there (or can join it: mapped
    * writable, as `feature-persistent` lets us), else for this request only.
    */
-  #map(p: Pending, gref: number, writable: boolean): GrantMapping | number {
-    const persistent = this.#persistent;
-    if (persistent) {
-      const kept = persistent.get(gref);
-      if (kept) return kept;
-      if (persistent.size < PERSISTENT_GRANTS_MAX) {
+  #map(p: Pending, gref: number, writable: boolean): number {
+    const kept = this.#keptOffset;
+    if (kept && gref < KEPT_GREFS) {
+      const offset = kept[gref];
+      if (offset !== 0) return offset - 1;
+      if (this.#kept.length < PERSISTENT_GRANTS_MAX) {
         const mapping = this.#mapper.map(gref, true);
         if (typeof mapping !== "number") {
-          persistent.set(gref, mapping);
-          this.metrics.persistentGrants = persistent.size;
-          return mapping;
+          kept[gref] = mapping.offset + 1;
+          this.#kept.push(mapping);
+          this.metrics.persistentGrants = this.#kept.length;
+          return mapping.offset;
         }
         // A read-only grant cannot stay mapped for both directions: map it for this request.
       }
     }
     const mapping = this.#mapper.map(gref, writable);
-    if (typeof mapping !== "number") p.owned.push(mapping);
-    return mapping;
+    if (typeof mapping === "number") return mapping;
+    p.owned.push(mapping);
+    return mapping.offset;
   }
 
   #unmapAll(p: Pending): void {
     for (const mapping of p.owned) this.#mapper.unmap(mapping);
     p.owned.length = 0;
-    p.maps.length = 0;
   }
 
   /** Answers a request that never started. */
@@ -645,7 +654,8 @@ export class Blkback {
   async disconnect(): Promise<void> {
     this.#stopped = true;
     await Promise.allSettled([...this.#inflight].map((p) => p.settled!));
-    this.#persistent?.clear();
+    this.#keptOffset?.fill(0);
+    this.#kept.length = 0;
     this.#mapper.unmap(this.#ringMapping);
     this.#mapper.unmapAll();
   }

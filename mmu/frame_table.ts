@@ -67,6 +67,11 @@ export class FrameTable {
     return [info, frame - region.firstFrame];
   }
 
+  /** Drops the bookkeeping of a region that is being unmapped (its frames must be unreferenced). */
+  forget(region: MemoryRegion): void {
+    this.#info.delete(region);
+  }
+
   /** Whether `frame` is RAM this table covers. */
   isRam(frame: number): boolean {
     return this.#memory.regionIndexOf(frame) >= 0;

@@ -26,3 +26,4 @@ export * from "./physical_memory.ts";
 export * from "./sv32.ts";
 export * from "./mmu.ts";
 export * from "./frame_table.ts";
+export * from "./foreign_maps.ts";

@@ -20,6 +20,8 @@ import * as sharedInfo from "./shared_info.ts";
 import * as startInfo from "./start_info.ts";
 import * as vcpu from "./vcpu.ts";
 import * as version from "./version.ts";
+import * as xenbus from "./xenbus.ts";
+import * as xsWire from "./xs_wire.ts";
 
 const MODULES: Record<string, Record<string, unknown>> = {
   domid,
@@ -35,6 +37,8 @@ const MODULES: Record<string, Record<string, unknown>> = {
   "start info": startInfo,
   vcpu,
   version,
+  "xenstore wire protocol": xsWire,
+  "xenbus states": xenbus,
 };
 
 const C_TYPES: Record<FieldType, string> = {

@@ -17,9 +17,24 @@ export const ALLOWED: Record<string, string[]> = {
   mmu: [],
   elf: [],
   cpu: ["mmu"],
+  events: ["public", "mmu"],
+  hypervisor: ["public", "mmu", "cpu", "elf", "events"],
+  drivers: ["public", "mmu", "events"],
   board: ["cpu", "mmu", "elf"],
   guests: ["public"],
-  tests: ["public", "mmu", "elf", "cpu", "board", "guests"],
+  dom0: ["public", "mmu", "events", "hypervisor", "drivers"],
+  tests: [
+    "public",
+    "mmu",
+    "elf",
+    "cpu",
+    "board",
+    "guests",
+    "events",
+    "hypervisor",
+    "drivers",
+    "dom0",
+  ],
 };
 
 /** Finds cycles in a dependency graph; returns one cycle as a list of names, or undefined. */

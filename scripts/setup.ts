@@ -8,6 +8,8 @@
  *   gcc-riscv64-linux-gnu and linux-libc-dev-riscv64-cross (the kernel and its nolibc init), make,
  *   gcc and libc6-dev (the kernel's host tools), bc, bison, flex, xz-utils (the source tarball) and
  *   cpio (the tests cross-check our initramfs writer with it).
+ * - xenstore-utils: Debian's `xenstore-*` clients (libxenstore), run against our xenstored's socket
+ *   by the end-to-end test; they need no running Xen when `XENSTORED_PATH` names the socket.
  *
  * Runs apt-get (through sudo when not root). Prints what it does; changes nothing when all is there.
  *
@@ -41,6 +43,7 @@ const REQUIREMENTS: Requirement[] = [
   { command: "flex", debianPackage: "flex" },
   { command: "xz", debianPackage: "xz-utils" },
   { command: "cpio", debianPackage: "cpio" },
+  { command: "xenstore-ls", debianPackage: "xenstore-utils" },
 ];
 
 async function has(command: string): Promise<boolean> {

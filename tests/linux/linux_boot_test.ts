@@ -55,6 +55,11 @@ Deno.test("Linux boots on the board to an interactive shell and powers off with 
     assert.match(ps, /^\s+PID S COMMAND$/m);
     assert.match(ps, /^\s+1 [RS] init$/m);
     assert.match(ps, /^\s+2 [RSI] kthreadd$/m);
+    // The console is interrupt-driven: the UART's line reaches the kernel through the PLIC.
+    const interrupts = await session.command("cat /proc/interrupts");
+    const uart = interrupts.match(/^\s*\d+:\s+(\d+)\s+SiFive PLIC\s+10\s+\w+\s+ttyS0$/m);
+    assert.ok(uart && Number(uart[1]) > 0, interrupts);
+    assert.match(interrupts, /riscv-timer/);
     const uptime = await session.command("uptime");
     assert.match(uptime, /^up \d+\.\d\d seconds, load average: \d+\.\d\d \d+\.\d\d \d+\.\d\d\n$/);
     assert.match(await session.command("cat /nonexistent"), /cat: \/nonexistent: error 2/);

@@ -91,37 +91,37 @@ export function formatIpv4(ip: number): string {
 /** The parsed headers of one frame. Fields a frame does not have are -1. */
 export class FrameInfo {
   /** Bytes in the frame. */
-  length = 0;
+  length: number = 0;
   /** Destination MAC (48-bit number). */
-  dst = 0;
+  dst: number = 0;
   /** Source MAC. */
-  src = 0;
+  src: number = 0;
   /** Ethertype after any VLAN tags (-1 for a runt). */
-  ethertype = -1;
+  ethertype: number = -1;
   /** Innermost VLAN id, or -1. */
-  vlan = -1;
+  vlan: number = -1;
   /** Offset of the layer-3 header. */
-  l3Offset = -1;
+  l3Offset: number = -1;
   /** IPv4 source address (unsigned), or -1. */
-  ipSrc = -1;
+  ipSrc: number = -1;
   /** IPv4 destination address, or -1. */
-  ipDst = -1;
+  ipDst: number = -1;
   /** IP protocol, or -1. */
-  ipProto = -1;
+  ipProto: number = -1;
   /** Whether the IPv4 packet is a fragment other than the first (no transport header). */
-  ipFragment = false;
+  ipFragment: boolean = false;
   /** Offset of the transport header, or -1. */
-  l4Offset = -1;
+  l4Offset: number = -1;
   /** TCP/UDP source port, or -1. */
-  srcPort = -1;
+  srcPort: number = -1;
   /** TCP/UDP destination port, or -1. */
-  dstPort = -1;
+  dstPort: number = -1;
   /** TCP flags, or -1. */
-  tcpFlags = -1;
+  tcpFlags: number = -1;
   /** ICMP type, or -1. */
-  icmpType = -1;
+  icmpType: number = -1;
   /** Offset of the innermost payload the headers above describe (the whole frame's end if none). */
-  payloadOffset = -1;
+  payloadOffset: number = -1;
 
   /**
    * Parses the first `length` bytes of `frame`. Returns false for a runt (shorter than an

@@ -112,7 +112,11 @@ export function conformanceFrames(seed = 7): Uint8Array[] {
 }
 
 /** Runs `frames` through `filter` as the bridge would; returns the verdicts. */
-export function runFrames(filter: NetFilter, frames: readonly Uint8Array[], inPort = "vif1.0") {
+export function runFrames(
+  filter: NetFilter,
+  frames: readonly Uint8Array[],
+  inPort = "vif1.0",
+): number[] {
   const info = new FrameInfo();
   const packet: FilterPacket = { bytes: new Uint8Array(0), info, inPort, now: 0 };
   const verdicts: number[] = [];

@@ -18,7 +18,8 @@
  *   `NETIF_RSP_NULL`). A packet waits on the ring, unconsumed, while the bridge's queue is full.
  *
  * Receive (bridge → guest): a frame waits in the bridge's queue until the guest has posted enough
- * rx requests (one page each; a frame over one page needs `feature-sg`, else it is dropped);
+ * rx requests (one page each; a frame over one page needs `feature-sg`, else it is dropped) —
+ * for at most {@link NET_RX_STALL_MS}, then it is dropped so the queue moves on;
  * then it is copied into those pages (`GrantMapper.copyTo`) and each request answered in its own
  * slot with the bytes placed, `NETRXF_more_data` on all but the last; a bad grant answers
  * `NETIF_RSP_ERROR` and the frame counts as an error.
@@ -35,7 +36,6 @@
  * @module
  */
 
-import type { Doorbell } from "@paravirt/events";
 import {
   GNTST_okay,
   NETIF_RSP_ERROR,
@@ -61,18 +61,29 @@ import {
   NET_IDLE_POLL_MS,
   NET_MAX_FRAME,
   NET_MAX_TX_SLOTS,
+  NET_RX_STALL_MS,
 } from "./params.ts";
 
 const PAGE = 4096;
 const KIND_FRAGMENT = 0;
 const KIND_EXTRA = 1;
 
+/** The doorbell a netback uses (the backend side of `Doorbell` from `@paravirt/events`). */
+export interface NetbackDoorbell {
+  /** Sends an event on `slot`'s port. */
+  kick(slot: number): void;
+  /** Waits until rung or `timeoutMs` passes. */
+  wait(timeoutMs: number): Promise<void>;
+  /** Takes the slots rung since the last call. */
+  takeRings(): number;
+}
+
 /** How a netback reaches its frontend and the bridge. */
 export interface NetbackOptions {
   /** The frontend's memory (its domain's foreign view). */
   source: GrantSource;
   /** The doorbell carrying the vif's event channel(s) and the bridge's bell. */
-  doorbell: Doorbell;
+  doorbell: NetbackDoorbell;
   /** Doorbell slot of the tx ring's event channel. */
   txSlot: number;
   /** Doorbell slot of the rx ring's event channel (the same as `txSlot` with one channel). */
@@ -135,7 +146,7 @@ export class Netback {
   /** Largest frame the guest may send. */
   readonly maxFrame: number;
   readonly #mapper: GrantMapper;
-  readonly #doorbell: Doorbell;
+  readonly #doorbell: NetbackDoorbell;
   readonly #txSlot: number;
   readonly #rxSlot: number;
   readonly #sg: boolean;
@@ -162,6 +173,8 @@ export class Netback {
   readonly #inFrame: Uint8Array;
   /** Length of a tx frame waiting for room in the bridge's queue, or -1. */
   #txBlocked = -1;
+  /** When the frame at the head of the bridge's queue started waiting for rx buffers, or -1. */
+  #rxStall = -1;
   // The packet being gathered: next ring index, slots so far, verdict and length.
   #cursor = 0;
   #slots = 0;
@@ -420,7 +433,18 @@ export class Netback {
         this.metrics.rxDropped++;
         continue;
       }
-      if (ring.unconsumed() < need) break; // wait for the guest to post buffers
+      if (ring.unconsumed() < need) {
+        // Wait for the guest to post buffers — but not forever.
+        const now = performance.now();
+        if (this.#rxStall < 0) this.#rxStall = now;
+        if (now - this.#rxStall < NET_RX_STALL_MS) break;
+        inbound.skip();
+        consumed = true;
+        this.#rxStall = -1;
+        this.metrics.rxDropped++;
+        continue;
+      }
+      this.#rxStall = -1;
       inbound.read(this.#inFrame);
       consumed = true;
       let failed = false;
@@ -468,10 +492,9 @@ export class Netback {
         return false;
       }
       if (this.#side.inbound.prepareWait()) {
+        // A frame waits: sleep only until the guest has posted the buffers it needs.
         const need = Netback.#slotsFor(this.#side.inbound.peekLength());
-        if (this.#rx.unconsumed() >= need) return false;
-        // Too few buffers: ask the guest to notify when it posts more.
-        if (this.#rx.finalCheckForRequests() && this.#rx.unconsumed() >= need) return false;
+        if (this.#rx.finalCheckForRequests(need)) return false;
       }
       return true;
     } catch (error) {

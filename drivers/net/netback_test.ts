@@ -14,6 +14,7 @@ import {
 } from "@paravirt/public";
 import { buildFrame, MAC_BROADCAST } from "./ethernet.ts";
 import { Netback, type NetbackOptions } from "./netback.ts";
+import { NET_RX_STALL_MS } from "./params.ts";
 import { bridgeSide } from "./port_link.ts";
 import { TEST_GUEST_FIRST_FRAME, type TestGuest, testGuest } from "./_test_guest.ts";
 
@@ -289,4 +290,17 @@ Deno.test("netback: a ring grant that cannot be mapped fails the connection clea
   assert.throws(() => connect(guest, { rxRingRef: 499 }), /rx-ring-ref 499 cannot be mapped/);
   assert.equal(guest.front.grantFlags(guest.front.txRingRef) & (GTF_reading | GTF_writing), 0);
   assert.throws(() => connect(guest, { txRingRef: -1 }), /tx-ring-ref -1/);
+});
+
+Deno.test("netback: a frame the guest never posts enough buffers for is dropped after a while", async () => {
+  const guest = testGuest({ rxBuffers: 2 });
+  const { netback, toGuest } = connect(guest, { sg: true });
+  toGuest(frame(9000), frame(100, 1)); // 9000 bytes need three buffers; only two exist
+  netback.service();
+  assert.equal(netback.metrics.rxDropped, 0);
+  await new Promise((r) => setTimeout(r, NET_RX_STALL_MS + 50));
+  netback.service();
+  guest.front.poll();
+  assert.equal(netback.metrics.rxDropped, 1);
+  assert.deepEqual(guest.front.received, [frame(100, 1)], "the queue moved on");
 });

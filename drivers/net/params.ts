@@ -22,6 +22,11 @@ export const NET_MAX_TX_SLOTS = 18;
  * frontend: the vif is disconnected (Xen's `fatal_skb_slots`, raised to cover extra info).
  */
 export const NET_FATAL_TX_SLOTS = 64;
+/**
+ * A frame waiting this long (ms) for the guest to post enough receive buffers is dropped, so a
+ * guest that stops receiving cannot wedge its queue (Linux netback's `rx_drain_timeout`).
+ */
+export const NET_RX_STALL_MS = 2000;
 /** Packets (tx) or frames (rx) a netback handles per ring before it publishes and notifies. */
 export const NET_BATCH = 64;
 /** Bytes of each direction of a netback ↔ bridge frame queue by default (a power of two). */

@@ -241,6 +241,11 @@ export class TsNetfront {
     return this.#freeTx.length;
   }
 
+  /** Tx buffers sent and not yet answered. */
+  get txInFlight(): number {
+    return this.#txPages.length - this.#freeTx.length;
+  }
+
   /**
    * Queues `frame` for transmission in fragments of at most `fragmentSize` bytes (default one
    * page) and publishes it. Returns false (nothing queued) when too few buffers are free.

@@ -10,7 +10,8 @@
  * - a host-socket port: exactly its two loopback UDP addresses ({@link hostPortPermissions}).
  *
  * Restarting: a replacement netback is started with the same {@link NetbackConfig} (the rings
- * resume from their published indices; the link's queues carry on); a replacement bridge gets the
+ * resume from their published indices; the link's queues carry on; the ring mappings a killed
+ * worker left are released from its ledger first); a replacement bridge gets the
  * old one's bell and saved state, then every port's link again. A worker that throws, or hangs
  * (see `ping`), is reported through `onExit` and never takes the supervisor down.
  *
@@ -21,6 +22,7 @@ import { WorkerHandle } from "./_worker_handle.ts";
 import type { BridgeMetrics, BridgeState } from "./bridge.ts";
 import type { FilterAlert } from "./filter.ts";
 import { isBuiltinFilter, resolveFilterModule } from "./filter_loader.ts";
+import { createMappingLedger, MappingLedger } from "./mapping_ledger.ts";
 import type { NetbackMetrics } from "./netback.ts";
 import {
   type BellHandle,
@@ -105,6 +107,9 @@ export class NetbackWorker {
     options: LaunchOptions & { onDisconnect?: (reason: string) => void } = {},
   ): Promise<NetbackWorker> {
     const name = `netback d${config.source.domid}`;
+    // A ledger that outlives the worker, so a killed worker's ring mappings can be undone.
+    const ledger = config.ledger ?? createMappingLedger();
+    config = { ...config, ledger };
     const handle = new WorkerHandle(
       options.module ?? NETBACK_WORKER_MODULE,
       NETBACK_PERMISSIONS,
@@ -115,6 +120,7 @@ export class NetbackWorker {
         if (report.type === "disconnected") options.onDisconnect?.(report.reason);
       },
       (reason) => {
+        new MappingLedger(ledger).release(config.source);
         if (reason !== "stopped") options.onExit?.(reason);
       },
     );

@@ -47,6 +47,7 @@ export {
 } from "./intrusion_detector.ts";
 export * from "./bridge.ts";
 export * from "./netback.ts";
+export * from "./mapping_ledger.ts";
 export * from "./ts_netfront.ts";
 export * from "./worker_protocol.ts";
 export * from "./launch.ts";

@@ -53,6 +53,7 @@ import {
 } from "@paravirt/public";
 import { BackRing } from "../ring.ts";
 import { GrantMapper, type GrantMapping, type GrantSource } from "../grant_mapper.ts";
+import { MappingLedger } from "./mapping_ledger.ts";
 import { type LinkSide, type PortLinkHandle, portSide } from "./port_link.ts";
 import {
   ETH_HLEN,
@@ -102,6 +103,8 @@ export interface NetbackOptions {
   backendDomid?: number;
   /** Called once when the vif is disconnected for a fatal frontend error. */
   onDisconnect?: (reason: string) => void;
+  /** Where the ring mappings are recorded for the supervisor (see `mapping_ledger.ts`). */
+  ledger?: SharedArrayBuffer;
 }
 
 /** Counters of one vif (from the guest's point of view). */
@@ -155,6 +158,7 @@ export class Netback {
   readonly #rings: GrantMapping[];
   readonly #side: LinkSide;
   readonly #onDisconnect?: (reason: string) => void;
+  readonly #ledger?: MappingLedger;
   // Scratch, reused for every packet.
   readonly #slot = new Uint8Array(NETIF_TX_SLOT_SIZE);
   readonly #slotView = new DataView(this.#slot.buffer);
@@ -216,6 +220,11 @@ export class Netback {
       throw new RangeError(`rx-ring-ref ${options.rxRingRef} cannot be mapped (status ${rx})`);
     }
     this.#rings = [tx, rx];
+    if (options.ledger) {
+      this.#ledger = new MappingLedger(options.ledger);
+      this.#ledger.record(0, options.txRingRef, tx.offset / 4096);
+      this.#ledger.record(1, options.rxRingRef, rx.offset / 4096);
+    }
     this.#tx = new BackRing(options.source.buffer, tx.offset, NETIF_TX_SLOT_SIZE);
     this.#rx = new BackRing(options.source.buffer, rx.offset, NETIF_RX_SLOT_SIZE);
     this.#tx.resume();
@@ -250,7 +259,7 @@ export class Netback {
   disconnect(reason: string): void {
     if (this.#disconnected !== undefined) return;
     this.#disconnected = reason;
-    this.#mapper.unmapAll();
+    this.#unmapRings();
     this.#onDisconnect?.(reason);
   }
 
@@ -401,6 +410,8 @@ export class Netback {
       ring.reqCons = (ring.reqCons + slots) >>> 0;
       packets++;
     }
+    // Frames to the bridge first, then the responses: a worker killed in between makes its
+    // successor send them again rather than lose them.
     if (published && outbound.publish()) this.#side.peer.ring();
     if (packets > 0 && ring.pushResponses()) this.#notify(this.#txSlot);
     return packets;
@@ -471,8 +482,10 @@ export class Netback {
       }
       frames++;
     }
-    if (consumed && inbound.release()) this.#side.peer.ring();
+    // Responses first, then the queue space: a worker killed in between redelivers a frame
+    // rather than losing it (receive is at least once, as transmit is).
     if (frames > 0 && ring.pushResponses()) this.#notify(this.#rxSlot);
+    if (consumed && inbound.release()) this.#side.peer.ring();
     return frames;
   }
 
@@ -534,6 +547,12 @@ export class Netback {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#unmapRings();
+  }
+
+  #unmapRings(): void {
     this.#mapper.unmapAll();
+    this.#ledger?.clear(0);
+    this.#ledger?.clear(1);
   }
 }

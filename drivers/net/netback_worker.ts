@@ -34,6 +34,7 @@ function start(config: NetbackConfig): void {
       link: config.link,
       sg: config.sg,
       maxFrame: config.maxFrame,
+      ledger: config.ledger,
       onDisconnect: (reason) => post({ type: "disconnected", reason }),
     });
   } catch (error) {

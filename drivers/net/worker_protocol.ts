@@ -41,6 +41,8 @@ export interface NetbackConfig {
   readonly sg: boolean;
   /** Largest frame the guest may send (default: the link's cap). */
   readonly maxFrame?: number;
+  /** The worker's mapping ledger (the launcher makes one when absent). */
+  readonly ledger?: SharedArrayBuffer;
 }
 
 /** What a bridge worker starts with. */

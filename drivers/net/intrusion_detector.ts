@@ -4,8 +4,9 @@
  *
  * - signatures: a byte pattern (text or hex) searched in a frame's payload — after the TCP/UDP/
  *   ICMP header when there is one, else after the IP or Ethernet header — optionally only for
- *   one IP protocol and/or port. Each matching frame counts once per signature and raises an
- *   alert;
+ *   one IP protocol and/or port. All patterns are searched in one pass (an Aho–Corasick
+ *   automaton, at most 4 KiB of patterns in all). Each matching frame counts once per signature
+ *   and raises an alert;
  * - a port-scan heuristic: a source IPv4 address that opens (TCP SYN without ACK) or sends UDP
  *   to at least `threshold` distinct destination (address, port) pairs within `windowMs` raises
  *   one alert per window.
@@ -35,6 +36,7 @@ import {
   type NetFilter,
 } from "./filter.ts";
 import { IDS_MAX_ALERTS, IDS_MAX_SOURCES } from "./params.ts";
+import { PatternMatcher } from "./_pattern_matcher.ts";
 
 /** A byte-pattern signature. */
 export interface Signature {
@@ -116,22 +118,6 @@ function compileSignature(sig: Signature): CompiledSignature {
   return { name: sig.name, bytes, proto, dstPort, hits: 0 };
 }
 
-/** Whether `pattern` occurs in `bytes[from, end)`. */
-function contains(bytes: Uint8Array, from: number, end: number, pattern: Uint8Array): boolean {
-  const first = pattern[0];
-  const last = end - pattern.length;
-  let at = from;
-  while (at <= last) {
-    at = bytes.indexOf(first, at);
-    if (at < 0 || at > last) return false;
-    let i = 1;
-    while (i < pattern.length && bytes[at + i] === pattern[i]) i++;
-    if (i === pattern.length) return true;
-    at++;
-  }
-  return false;
-}
-
 function positive(value: unknown, fallback: number, what: string): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || (v as number) < 1) {
@@ -145,6 +131,7 @@ export class IntrusionDetector implements NetFilter {
   /** The filter's name. */
   readonly name: string;
   readonly #signatures: CompiledSignature[];
+  readonly #matcher: PatternMatcher | undefined;
   readonly #scan: { threshold: number; windowMs: number; maxSources: number } | undefined;
   readonly #sources = new Map<number, Source>();
   readonly #maxAlerts: number;
@@ -168,6 +155,9 @@ export class IntrusionDetector implements NetFilter {
     this.#signatures = signatures.map(compileSignature);
     const names = new Set(this.#signatures.map((s) => s.name));
     if (names.size !== this.#signatures.length) throw new RangeError("Two signatures share a name");
+    this.#matcher = this.#signatures.length > 0
+      ? new PatternMatcher(this.#signatures.map((s) => s.bytes))
+      : undefined;
     const scan = options.portScan ?? {};
     this.#scan = scan === false ? undefined : {
       threshold: positive(scan.threshold, 20, "Port-scan threshold"),
@@ -185,12 +175,12 @@ export class IntrusionDetector implements NetFilter {
     const end = Math.min(info.length, bytes.length);
     const from = info.payloadOffset >= 0 && info.payloadOffset <= end ? info.payloadOffset : end;
     let flagged = false;
-    const sigs = this.#signatures;
-    for (let i = 0; i < sigs.length; i++) {
-      const sig = sigs[i];
+    const matcher = this.#matcher;
+    const found = matcher && from < end ? matcher.scan(bytes, from, end) : 0;
+    for (let k = 0; k < found; k++) {
+      const sig = this.#signatures[matcher!.hits[k]];
       if (sig.proto >= 0 && sig.proto !== info.ipProto) continue;
       if (sig.dstPort >= 0 && sig.dstPort !== info.dstPort) continue;
-      if (!contains(bytes, from, end, sig.bytes)) continue;
       sig.hits++;
       flagged = true;
       this.#alert(packet, sig.name, `signature "${sig.name}" matched`);
@@ -223,7 +213,9 @@ export class IntrusionDetector implements NetFilter {
       this.#sources.set(info.ipSrc, source);
     }
     if (source.alerted) return;
-    source.targets.add(info.ipDst * 65536 + info.dstPort);
+    // A 30-bit hash of (address, port) stays a small integer (no allocation); a rare collision
+    // only makes the heuristic a little less eager.
+    source.targets.add((Math.imul(info.ipDst, 0x9e3779b1) ^ (info.dstPort << 14)) & 0x3fffffff);
     if (source.targets.size >= scan.threshold) {
       source.alerted = true;
       source.targets.clear();

@@ -1,18 +1,22 @@
 /**
- * Builds every native guest image into `guests/bin/<name>.elf` (`deno task guests`), or into
- * another directory with `--out <dir>`.
+ * Builds every guest image into `guests/bin/<name>.elf` (`deno task guests`), or into
+ * another directory with `--out <dir>`: the native test programs from `native/` and the PV
+ * kernel from `pv/` (its U-mode applications first, then the kernel that embeds them).
  *
  * Rules of use: the build is reproducible — the same bytes on every run and from any
- * checkout path — because it compiles without debug information, from `native/` as the
- * working directory with relative source names (the only file names an ELF keeps), with
+ * checkout path — because it compiles without debug information, from `native/` or `pv/` as
+ * the working directory with relative source names (the only file names an ELF keeps), with
  * `-ffile-prefix-map` for anything else, and links without a build ID. The committed images
  * are checked against a fresh build by `build_test.ts`; rebuild and commit them together
- * with any change to `native/`.
+ * with any change to `native/` or `pv/`. `deno task guests` (not `--out`) also regenerates
+ * `pv/include/paravirt_abi.h` from `@paravirt/public`; `pv_header_test.ts` checks the
+ * committed header is current.
  *
  * @module
  */
 
-import { GUEST_IMAGE_NAMES, type GuestImageName } from "./mod.ts";
+import { generateCHeader } from "@paravirt/public";
+import { GUEST_IMAGE_NAMES, type GuestImageName, PV_APP_NAMES } from "./mod.ts";
 
 /** The cross compiler: Debian's bare-metal RISC-V GCC (multilib, 32- and 64-bit). */
 export const COMPILER = "riscv64-unknown-elf-gcc";
@@ -67,8 +71,8 @@ const COMMON_SOURCES: readonly string[] = [
   "common/trap_default.c",
 ];
 
-/** The program sources of each image, relative to `native/`. */
-const PROGRAM_SOURCES: Readonly<Record<GuestImageName, readonly string[]>> = {
+/** The program sources of each native image, relative to `native/`. */
+const PROGRAM_SOURCES: Readonly<Record<Exclude<GuestImageName, "pvkernel">, readonly string[]>> = {
   hello: ["hello.c"],
   traps: ["traps.c"],
   sv32: ["sv32.c"],
@@ -107,7 +111,61 @@ export class BuildError extends Error {
 }
 
 const NATIVE_DIR = decodeURIComponent(new URL("./native", import.meta.url).pathname);
+const PV_DIR = decodeURIComponent(new URL("./pv", import.meta.url).pathname);
 const DEFAULT_OUT_DIR = decodeURIComponent(new URL("./bin", import.meta.url).pathname);
+
+/** Where the generated ABI header lives, relative to `pv/`. */
+export const PV_HEADER = "include/paravirt_abi.h";
+
+/**
+ * Flags of all PV code on top of {@linkcode COMPILE_FLAGS}: the include directories, no loop
+ * rewriting into calls to memset/memcpy (which are themselves such loops), and no jump tables
+ * (their absolute addresses would be wrong in the kernel code that runs before paging is on).
+ */
+const PV_FLAGS: readonly string[] = [
+  "-Iinclude",
+  "-Icommon",
+  "-fno-tree-loop-distribute-patterns",
+  "-fno-jump-tables",
+];
+
+/** Sources every PV binary links (kernel and applications), relative to `pv/`. */
+const PV_COMMON_SOURCES: readonly string[] = [
+  "common/format.c",
+  "common/string.c",
+  "common/args.c",
+];
+
+/** The kernel's sources, relative to `pv/`: `kernel/entry.S` first (the ELF entry). */
+const PV_KERNEL_SOURCES: readonly string[] = [
+  "kernel/entry.S",
+  "kernel/trap.S",
+  "kernel/switch.S",
+  "kernel/fixup.S",
+  "kernel/apps.S",
+  "kernel/boot_native.c",
+  "kernel/fdt.c",
+  "kernel/boot_pv.c",
+  "kernel/main.c",
+  "kernel/console.c",
+  "kernel/pvops.c",
+  "kernel/pvops_native.c",
+  "kernel/pvops_xen.c",
+  "kernel/frame.c",
+  "kernel/paging.c",
+  "kernel/trap.c",
+  "kernel/thread.c",
+  "kernel/timer.c",
+  "kernel/events.c",
+  "kernel/elf.c",
+  "kernel/process.c",
+  "kernel/syscall.c",
+  "kernel/apps.c",
+  "kernel/hostile.c",
+];
+
+/** Sources every application links, relative to `pv/`: `apps/crt0.S` first. */
+const PV_APP_RUNTIME: readonly string[] = ["apps/crt0.S", "apps/ulib.c"];
 
 /**
  * Whether {@linkcode COMPILER} can be run.
@@ -128,20 +186,10 @@ export async function hasCompiler(): Promise<boolean> {
   }
 }
 
-async function buildOne(name: GuestImageName, outFile: string): Promise<void> {
-  const args = [
-    ...COMPILE_FLAGS,
-    `-ffile-prefix-map=${NATIVE_DIR}=.`,
-    ...LINK_FLAGS,
-    "-o",
-    outFile,
-    ...COMMON_SOURCES,
-    ...PROGRAM_SOURCES[name],
-    "-lgcc",
-  ];
+async function compile(name: string, cwd: string, args: readonly string[]): Promise<void> {
   const { success, stderr } = await new Deno.Command(COMPILER, {
-    args,
-    cwd: NATIVE_DIR,
+    args: [...args],
+    cwd,
     stdout: "inherit",
     stderr: "piped",
   }).output();
@@ -151,6 +199,96 @@ async function buildOne(name: GuestImageName, outFile: string): Promise<void> {
     // Warnings are not fatal, but they are shown.
     console.error(diagnostics.trimEnd());
   }
+}
+
+async function buildNative(name: Exclude<GuestImageName, "pvkernel">, outFile: string) {
+  await compile(name, NATIVE_DIR, [
+    ...COMPILE_FLAGS,
+    `-ffile-prefix-map=${NATIVE_DIR}=.`,
+    ...LINK_FLAGS,
+    "-o",
+    outFile,
+    ...COMMON_SOURCES,
+    ...PROGRAM_SOURCES[name],
+    "-lgcc",
+  ]);
+}
+
+const PV_LINK_FLAGS: readonly string[] = [
+  "-Wl,--build-id=none",
+  "-Wl,--strip-debug",
+  "-Wl,--no-warn-rwx-segments",
+];
+
+/**
+ * Builds the PV kernel: each application into a temporary directory, then the kernel, whose
+ * `kernel/apps.S` embeds them with `.incbin` (the assembler finds them through `-Wa,-I`; the
+ * directory's name does not end up in any output).
+ */
+async function buildPvKernel(outFile: string): Promise<void> {
+  const appDir = await Deno.makeTempDir({ prefix: "pv-apps-" });
+  try {
+    await Promise.all(PV_APP_NAMES.map((app) =>
+      compile(`pv app ${app}`, PV_DIR, [
+        ...COMPILE_FLAGS,
+        ...PV_FLAGS,
+        `-ffile-prefix-map=${PV_DIR}=.`,
+        "-T",
+        "apps/link.ld",
+        ...PV_LINK_FLAGS,
+        "-o",
+        `${appDir}/${app}.elf`,
+        ...PV_APP_RUNTIME,
+        ...PV_COMMON_SOURCES,
+        `apps/${app}.c`,
+        "-lgcc",
+      ])
+    ));
+    await compile("pvkernel", PV_DIR, [
+      ...COMPILE_FLAGS,
+      ...PV_FLAGS,
+      "-Ikernel",
+      `-Wa,-I${appDir}`,
+      `-ffile-prefix-map=${PV_DIR}=.`,
+      "-T",
+      "kernel/link.ld",
+      ...PV_LINK_FLAGS,
+      "-o",
+      outFile,
+      ...PV_KERNEL_SOURCES,
+      ...PV_COMMON_SOURCES,
+      "-lgcc",
+    ]);
+  } finally {
+    await Deno.remove(appDir, { recursive: true });
+  }
+}
+
+async function buildOne(name: GuestImageName, outFile: string): Promise<void> {
+  if (name === "pvkernel") {
+    await buildPvKernel(outFile);
+  } else {
+    await buildNative(name, outFile);
+  }
+}
+
+/**
+ * Writes `pv/include/paravirt_abi.h` from `@paravirt/public` if it differs.
+ *
+ * @returns Whether the file changed.
+ */
+export async function writePvHeader(): Promise<boolean> {
+  const path = `${PV_DIR}/${PV_HEADER}`;
+  const text = generateCHeader();
+  let old: string | undefined;
+  try {
+    old = await Deno.readTextFile(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  if (old === text) return false;
+  await Deno.writeTextFile(path, text);
+  return true;
 }
 
 /**
@@ -194,6 +332,9 @@ function parseArgs(args: readonly string[]): { outDir?: string } {
 if (import.meta.main) {
   try {
     const { outDir } = parseArgs(Deno.args);
+    if (outDir === undefined && await writePvHeader()) {
+      console.log(`regenerated guests/pv/${PV_HEADER} from @paravirt/public`);
+    }
     await buildImages({ outDir, log: (line) => console.log(line) });
   } catch (error) {
     if (error instanceof CompilerMissingError || error instanceof BuildError) {

@@ -1,11 +1,17 @@
 /**
  * The guest images of paravirt: real RV32 machine code built from the C and assembly under
- * `native/` with Debian's `riscv64-unknown-elf-gcc` (see `build.ts`, `deno task guests`).
+ * `native/` and `pv/` with Debian's `riscv64-unknown-elf-gcc` (see `build.ts`,
+ * `deno task guests`).
  *
  * The native images run bare on the board (or on QEMU `virt` as the reference machine),
  * start in M-mode at 0x8000_0000 and end by writing to the SiFive test device (0x5555 = pass,
  * `(code << 16) | 0x3333` = failure `code`), except `htif`, which ends through the HTIF
  * `tohost` word instead.
+ *
+ * `pvkernel` is the paravirtualized kernel (`pv/README.md`): the same ELF boots as a PV guest
+ * under the hypervisor and natively in S-mode under the board's SBI firmware, and runs the
+ * applications named on its command line ({@linkcode PV_APP_NAMES}, plus `hostile`). It ends
+ * with SHUTDOWN_poweroff (success) or SHUTDOWN_crash (failure), natively through SBI SRST.
  *
  * ```ts
  * import { GUEST_IMAGES, guestImagePath } from "@paravirt/guests";
@@ -25,7 +31,11 @@ export const GUEST_IMAGE_NAMES: readonly GuestImageName[] = [
   "htif",
   "demo",
   "cpubench",
+  "pvkernel",
 ];
+
+/** The U-mode applications embedded in `pvkernel`, in the order of its `kernel/apps.S`. */
+export const PV_APP_NAMES: readonly string[] = ["hello", "primes", "pingpong", "memtest"];
 
 /** Name of one built guest image. */
 export type GuestImageName =
@@ -35,10 +45,14 @@ export type GuestImageName =
   | "timer"
   | "htif"
   | "demo"
-  | "cpubench";
+  | "cpubench"
+  | "pvkernel";
 
-/** How a guest image tells the machine that it has finished, and whether it passed. */
-export type GuestImageExit = "test-device" | "htif";
+/**
+ * How a guest image tells the machine that it has finished, and whether it passed: the test
+ * device, HTIF, or a shutdown request (SBI SRST natively, SCHEDOP_shutdown as a PV guest).
+ */
+export type GuestImageExit = "test-device" | "htif" | "shutdown";
 
 /** What one image is and how it ends. */
 export interface GuestImageInfo {
@@ -86,6 +100,12 @@ export const GUEST_IMAGES: Readonly<Record<GuestImageName, GuestImageInfo>> = {
     description: "CPU benchmark (~1.5 G instructions): loop, CRC32, matrix multiply, sort",
     exit: "test-device",
     runsOnQemu: true,
+  },
+  pvkernel: {
+    description: "The PV kernel with its applications; boots as a PV guest and natively in S-mode",
+    exit: "shutdown",
+    // It needs an SBI firmware natively, and Debian ships no 32-bit OpenSBI for QEMU.
+    runsOnQemu: false,
   },
 };
 

@@ -22,7 +22,6 @@ import {
   PTE_W,
   PTE_X,
 } from "@paravirt/mmu";
-import { MSTATUS_TVM, PRIV_S } from "@paravirt/cpu";
 import {
   MAX_GUEST_CMDLINE,
   PV_VIRT_BASE,
@@ -31,7 +30,7 @@ import {
   START_INFO_MAGIC,
 } from "@paravirt/public";
 import type { Domain } from "./domain.ts";
-import { PV_MEDELEG, PV_MIDELEG } from "./vcpu.ts";
+import { configurePvHart } from "./vcpu.ts";
 
 /** The kernel image cannot be built into the domain; the message says why. */
 export class BuildError extends Error {
@@ -227,14 +226,9 @@ export function buildPvDomain(
   // vCPU 0: S-mode, paging on, a0 = start-info.
   const vcpu = domain.vcpus[0];
   const hart = vcpu.hart;
-  hart.priv = PRIV_S;
+  configurePvHart(hart);
   hart.pc = image.entry | 0;
   hart.x[10] = (PV_VIRT_BASE + startInfoPfn * PAGE) | 0;
-  hart.mstatus = MSTATUS_TVM;
-  hart.medeleg = PV_MEDELEG;
-  hart.mideleg = PV_MIDELEG;
-  hart.hostTraps = ~PV_MEDELEG;
-  hart.mcounteren = 7;
   vcpu.baseMfn = rootMfn;
   hart.setSatp((0x8000_0000 | rootMfn) | 0);
   vcpu.up = true;

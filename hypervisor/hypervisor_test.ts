@@ -162,3 +162,22 @@ Deno.test("a hostile guest's attacks leave a neighbour untouched", async () => {
   const checksum = (text: string) => text.match(/checksum=(0x[0-9a-f]+)/)?.[1];
   assert.equal(checksum(victim.output()), checksum(alone.output));
 });
+
+Deno.test("a second vCPU: initialise with a validated root, run, count atomically, go down", async () => {
+  const { output, reason } = await runProbe("test=smp", 4, 2);
+  assert.deepEqual(failures(output), [], output);
+  assert.equal(reason, SHUTDOWN_poweroff);
+});
+
+Deno.test("IPIs, masking, unmask, status, poll timeouts and multicalls", async () => {
+  const { output, reason } = await runProbe("test=events2");
+  assert.deepEqual(failures(output), [], output);
+  assert.equal(reason, SHUTDOWN_poweroff);
+});
+
+Deno.test("grant-table frames (setup, query, never page tables) and the SBI base/legacy calls", async () => {
+  const { output, reason } = await runProbe("test=grants");
+  assert.deepEqual(failures(output), [], output);
+  assert.match(output, /!\n/, "legacy putchar reached the console");
+  assert.equal(reason, SHUTDOWN_poweroff);
+});

@@ -25,6 +25,8 @@ import {
   IRQ_S_EXT,
   IRQ_S_SOFT,
   IRQ_S_TIMER,
+  MSTATUS_TVM,
+  PRIV_S,
 } from "@paravirt/cpu";
 import type { PhysicalMemory } from "@paravirt/mmu";
 import {
@@ -52,6 +54,20 @@ export const PV_MEDELEG: number = [
 
 /** Interrupts delivered to the PV kernel: software, timer (SBI) and external (event upcalls). */
 export const PV_MIDELEG: number = (1 << IRQ_S_SOFT) | (1 << IRQ_S_TIMER) | (1 << IRQ_S_EXT);
+
+/**
+ * Puts `hart` in the state a PV kernel runs in: S-mode, `mstatus.TVM` (satp and sfence.vma trap
+ * to us), its own exceptions and interrupts delegated to it, everything else claimed by the host,
+ * counters readable.
+ */
+export function configurePvHart(hart: Hart): void {
+  hart.priv = PRIV_S;
+  hart.mstatus = MSTATUS_TVM;
+  hart.medeleg = PV_MEDELEG;
+  hart.mideleg = PV_MIDELEG;
+  hart.hostTraps = ~PV_MEDELEG;
+  hart.mcounteren = 7;
+}
 
 /** Why a blocked vCPU waits. */
 export type BlockReason =

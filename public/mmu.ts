@@ -18,7 +18,7 @@ import { type Struct, struct } from "./struct.ts";
 
 /** mmu_update command: normal validated PTE update. */
 export const MMU_NORMAL_PT_UPDATE = 0;
-/** mmu_update command: machine-to-physical update (accepted, nothing to do: no M2P table). */
+/** mmu_update command: machine-to-physical update (records the pfn of one of the domain's frames in its M2P). */
 export const MMU_MACHPHYS_UPDATE = 1;
 /** mmu_update command: update preserving the A/D bits the hardware set. */
 export const MMU_PT_UPDATE_PRESERVE_AD = 2;

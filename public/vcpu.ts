@@ -6,6 +6,8 @@
 
 import { type Struct, struct } from "./struct.ts";
 
+/** Give a down vCPU its initial context (`vcpu_guest_context`); it starts when brought up. */
+export const VCPUOP_initialise = 0;
 /** Bring a vCPU up. */
 export const VCPUOP_up = 1;
 /** Take a vCPU down. */
@@ -49,5 +51,23 @@ export const VCPU_SET_SINGLESHOT_TIMER: Struct<"timeout_abs_ns" | "flags"> = str
   [
     ["timeout_abs_ns", "u64"],
     ["flags", "u32", 1, "VCPU_SSHOTTMR_*"],
+  ],
+);
+
+/**
+ * `struct vcpu_guest_context` for RISC-V (ours; Xen has none): the registers a secondary vCPU
+ * starts with. It starts in S-mode at `pc` with paging on through `satp` (which must name a root
+ * table that validates, as for MMUEXT_NEW_BASEPTR), `stvec` and `sscratch` set, `sstatus.SIE`
+ * clear, and `x[i]` in the integer registers (x[0] ignored).
+ */
+export const VCPU_GUEST_CONTEXT: Struct<"x" | "pc" | "satp" | "stvec" | "sscratch"> = struct(
+  "vcpu_guest_context",
+  "initial registers of a secondary vCPU",
+  [
+    ["x", "u32", 32, "integer registers x0..x31"],
+    ["pc", "u32", 1, "where it starts (S-mode)"],
+    ["satp", "u32", 1, "Sv32 satp naming a root table that validates"],
+    ["stvec", "u32", 1, "its trap vector"],
+    ["sscratch", "u32", 1, "its sscratch"],
   ],
 );

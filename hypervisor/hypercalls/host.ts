@@ -25,6 +25,8 @@ export interface HypercallHost {
   domain(domid: number): Domain | undefined;
   /** Blocks `vcpu` (it stops running when the handler returns). */
   block(vcpu: Vcpu, reason: BlockReason): void;
+  /** Brings `vcpu` up or takes it down (VCPUOP_up/down). */
+  setVcpuUp(vcpu: Vcpu, up: boolean): void;
   /** Ends `vcpu`'s slice and puts it behind its peers (SCHEDOP_yield). */
   yieldVcpu(vcpu: Vcpu): void;
   /** Shuts `domain` down with `reason` (SHUTDOWN_*). */

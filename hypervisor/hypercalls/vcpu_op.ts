@@ -6,21 +6,26 @@
  */
 
 import {
+  EEXIST,
   EINVAL,
   ENOENT,
   ENOSYS,
   ETIME,
+  VCPU_GUEST_CONTEXT,
   VCPU_RUNSTATE_INFO,
   VCPU_SET_SINGLESHOT_TIMER,
   VCPU_SSHOTTMR_future,
   VCPUOP_down,
   VCPUOP_get_runstate_info,
+  VCPUOP_initialise,
   VCPUOP_is_up,
   VCPUOP_set_singleshot_timer,
   VCPUOP_stop_singleshot_timer,
   VCPUOP_up,
 } from "@paravirt/public";
 import type { Hypercall } from "./host.ts";
+import { setBasePointer } from "./mmu.ts";
+import { configurePvHart } from "../vcpu.ts";
 
 /** The vcpu_op hypercall. */
 export const vcpuOp: Hypercall = (host, domain, vcpu, args) => {
@@ -28,17 +33,34 @@ export const vcpuOp: Hypercall = (host, domain, vcpu, args) => {
   if (args[1] < 0 || !target) return -ENOENT;
   const arg = args[2];
   switch (args[0]) {
+    case VCPUOP_initialise: {
+      if (target.baseMfn >= 0) return -EEXIST; // it has a context already
+      const o = VCPU_GUEST_CONTEXT.offset;
+      const guest = vcpu.guest;
+      const satp = guest.u32(arg + o.satp);
+      if ((satp & 0x8000_0000) === 0) return -EINVAL; // paging is never off
+      const registers = new Int32Array(32);
+      for (let i = 1; i < 32; i++) registers[i] = guest.u32(arg + o.x + 4 * i);
+      const pc = guest.u32(arg + o.pc);
+      const stvec = guest.u32(arg + o.stvec);
+      const sscratch = guest.u32(arg + o.sscratch);
+      const rc = setBasePointer(domain, target, satp & 0x3f_ffff);
+      if (rc < 0) return rc;
+      const hart = target.hart;
+      configurePvHart(hart);
+      hart.x.set(registers);
+      hart.pc = pc;
+      hart.stvec = stvec;
+      hart.sscratch = sscratch;
+      return 0;
+    }
     case VCPUOP_up:
-      // Only vCPUs the builder readied can come up (there is no VCPUOP_initialise yet).
+      // Only a vCPU with a context (the builder's, or VCPUOP_initialise's) can come up.
       if (target.baseMfn < 0) return -EINVAL;
-      if (!target.up) {
-        target.up = true;
-        host.timersChanged(target);
-      }
+      host.setVcpuUp(target, true);
       return 0;
     case VCPUOP_down:
-      target.up = false;
-      if (target === vcpu) host.block(vcpu, "events");
+      host.setVcpuUp(target, false);
       return 0;
     case VCPUOP_is_up:
       return target.up ? 1 : 0;

@@ -55,9 +55,9 @@ export const NETRXF_extra_info = 1 << 3;
 export const NETRXF_gso_prefix = 1 << 4;
 
 /** Response status: the packet was dropped (no room, or filtered). */
-export const NETIF_RSP_DROPPED = -2;
+export const NETIF_RSP_DROPPED: number = -2;
 /** Response status: the request was malformed or its grant unusable. */
-export const NETIF_RSP_ERROR = -1;
+export const NETIF_RSP_ERROR: number = -1;
 /** Response status: done. */
 export const NETIF_RSP_OKAY = 0;
 /** Response status: no response (the slot held extra info). */

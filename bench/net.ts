@@ -97,14 +97,19 @@ async function guestToGuest(bed: NetTestbed, size: number, count: number): Promi
   // so the measurement is of the path, not of drops at the bridge.
   const window = Math.min(256, Math.floor(NET_QUEUE_BYTES / (size + 8)) - 8);
   for (;;) {
-    await bed.until(() => {
-      while (sent < count && sent - got - drops < window && a.front.send(frame)) sent++;
-      for (const f of b.front.received.splice(0)) {
-        got++;
-        bytes += f.length;
-      }
-      return got + drops >= count;
-    }, 250).catch(() => {});
+    await bed.until(
+      () => {
+        while (sent < count && sent - got - drops < window && a.front.send(frame)) sent++;
+        for (const f of b.front.received.splice(0)) {
+          got++;
+          bytes += f.length;
+        }
+        return got + drops >= count;
+      },
+      250,
+      "frames",
+      true,
+    ).catch(() => {});
     if (got + drops >= count) break;
     if (performance.now() - start > 120_000) throw new Error(`Stuck at ${got} of ${count}`);
     drops = (await bed.bridge.metrics()).ports[1].dropsOut - dropsBefore;

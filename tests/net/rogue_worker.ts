@@ -51,7 +51,7 @@ self.onmessage = async (event: MessageEvent) => {
     ),
     await attempt(
       "tcp listen 127.0.0.1:0",
-      async () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+      () => Promise.resolve().then(() => Deno.listen({ hostname: "127.0.0.1", port: 0 })),
     ),
     await attempt("fetch http://127.0.0.1:8080/", () => fetch("http://127.0.0.1:8080/")),
     await attempt(
@@ -60,7 +60,7 @@ self.onmessage = async (event: MessageEvent) => {
     ),
     await attempt("read /etc/passwd", () => Deno.readTextFile("/etc/passwd")),
     await attempt("write /tmp/rogue", () => Deno.writeTextFile("/tmp/rogue", "x")),
-    await attempt("env HOME", async () => Deno.env.get("HOME")),
+    await attempt("env HOME", () => Promise.resolve().then(() => Deno.env.get("HOME"))),
     await attempt("run true", () => new Deno.Command("true").output()),
   ];
   const { bind, probe } = config;

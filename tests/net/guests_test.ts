@@ -82,3 +82,24 @@ Deno.test("net: two guests ping-pong 200 times, then move 4 MB in bulk, intact",
     await bed.close();
   }
 });
+
+Deno.test("net: a frontend with one event channel and no scatter-gather", async () => {
+  const bed = await NetTestbed.create({ split: false, sg: false });
+  try {
+    const [a, b] = bed.guests;
+    assert.equal(a.ports[0], a.ports[1], "one port for both rings");
+    assert.ok(bed.log.some((line) => /vif\d+\.0: Connected \(one event channel\)/.test(line)));
+    assert.equal(await a.vif.ping(), true, "the worker answers a watchdog");
+    // A frame of one page goes through; a 9000-byte frame cannot reach a guest without sg.
+    const small = udp(a, b, 7, "fits a page");
+    const jumbo = udp(a, b, 7, new Uint8Array(9000 - 42));
+    assert.ok(a.front.send(small));
+    assert.ok(a.front.send(jumbo));
+    await bed.settle();
+    assert.deepEqual(b.front.received, [small]);
+    assert.equal((await b.vif.metrics())!.rxDropped, 1);
+    assert.equal((await a.vif.metrics())!.txFrames, 2, "the sender may still send it");
+  } finally {
+    await bed.close();
+  }
+});

@@ -24,7 +24,13 @@
 
 import { Doorbell } from "@paravirt/events";
 import { FrameInfo, isGroupMac } from "./ethernet.ts";
-import { FILTER_DROP, type FilterAlert, FilterChain, type FilterChainMetrics } from "./filter.ts";
+import {
+  FILTER_DROP,
+  type FilterAlert,
+  FilterChain,
+  type FilterChainMetrics,
+  type FilterPacket,
+} from "./filter.ts";
 import { FrameQueueError } from "./frame_queue.ts";
 import { type MacEntry, MacTable, type MacTableOptions } from "./mac_table.ts";
 import {
@@ -143,7 +149,7 @@ export class Bridge {
   readonly #clock: () => number;
   readonly #info = new FrameInfo();
   readonly #scratch = new Uint8Array(NET_MAX_FRAME);
-  readonly #packet;
+  readonly #packet: FilterPacket;
   readonly #onPortError?: (port: string, reason: string) => void;
   readonly #onAlert?: (alerts: FilterAlert[]) => void;
   #forwarded = 0;

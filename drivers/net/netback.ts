@@ -52,7 +52,7 @@ import {
   XEN_NETIF_EXTRA_TYPE_NONE,
 } from "@paravirt/public";
 import { BackRing } from "../ring.ts";
-import { GrantMapper, type GrantMapping, type GrantSource } from "../grant_mapper.ts";
+import { GrantMapper, type GrantSource } from "../grant_mapper.ts";
 import { MappingLedger } from "./mapping_ledger.ts";
 import { type LinkSide, type PortLinkHandle, portSide } from "./port_link.ts";
 import {
@@ -155,7 +155,6 @@ export class Netback {
   readonly #sg: boolean;
   readonly #tx: BackRing;
   readonly #rx: BackRing;
-  readonly #rings: GrantMapping[];
   readonly #side: LinkSide;
   readonly #onDisconnect?: (reason: string) => void;
   readonly #ledger?: MappingLedger;
@@ -219,7 +218,6 @@ export class Netback {
       this.#mapper.unmap(tx);
       throw new RangeError(`rx-ring-ref ${options.rxRingRef} cannot be mapped (status ${rx})`);
     }
-    this.#rings = [tx, rx];
     if (options.ledger) {
       this.#ledger = new MappingLedger(options.ledger);
       this.#ledger.record(0, options.txRingRef, tx.offset / 4096);

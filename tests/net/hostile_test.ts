@@ -146,3 +146,28 @@ Deno.test("net: bad handshake keys leave the vif closed with the reason written"
     await bed.close();
   }
 });
+
+Deno.test("net: a port whose worker corrupts its queues is cut off; the bridge worker goes on", async () => {
+  const bed = await NetTestbed.create({ guests: 2 });
+  try {
+    const [a, b] = bed.guests;
+    // A third port whose "worker" is this test, writing garbage where the bridge reads.
+    const bell = new SharedArrayBuffer(16);
+    const link = bed.bridge.createLink({ buffer: bell, slot: 0 });
+    await bed.bridge.attach("rogue0", link);
+    const header = new Int32Array(link.toBridge, 0, 16);
+    const delivered = await trafficDuring(bed, async () => {
+      header[0] = 0x4000_0004; // a head far beyond the queue
+      openBell(bed.bridge.bell).ring(); // and ring the bridge
+      await bed.until(() => bed.portErrors.length > 0, 5000, "the bridge to cut the port off");
+    });
+    assert.match(bed.portErrors[0], /^rogue0: Producer head/);
+    assert.ok(delivered > 0);
+    const m = await bed.bridge.metrics();
+    assert.ok(m.ports.find((p) => p.name === "rogue0")?.broken);
+    assert.ok(a.front.send(udp(a, b, 99)));
+    await bed.until(() => b.front.received.length > 0, 5000, "traffic after the cut");
+  } finally {
+    await bed.close();
+  }
+});

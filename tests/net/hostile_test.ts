@@ -5,7 +5,14 @@
  * xenstore like any frontend.
  */
 import assert from "node:assert/strict";
-import { buildFrame, IPPROTO_UDP, readXenbusState, tryRead, TsNetfront } from "@paravirt/drivers";
+import {
+  buildFrame,
+  IPPROTO_UDP,
+  openBell,
+  readXenbusState,
+  tryRead,
+  TsNetfront,
+} from "@paravirt/drivers";
 import {
   GTF_permit_access,
   NETIF_RSP_ERROR,

@@ -163,13 +163,12 @@ Deno.test("net: a port whose worker corrupts its queues is cut off; the bridge w
     const link = bed.bridge.createLink({ buffer: bell, slot: 0 });
     await bed.bridge.attach("rogue0", link);
     const header = new Int32Array(link.toBridge, 0, 16);
-    const delivered = await trafficDuring(bed, async () => {
+    await trafficDuring(bed, async () => {
       header[0] = 0x4000_0004; // a head far beyond the queue
       openBell(bed.bridge.bell).ring(); // and ring the bridge
       await bed.until(() => bed.portErrors.length > 0, 5000, "the bridge to cut the port off");
     });
     assert.match(bed.portErrors[0], /^rogue0: Producer head/);
-    assert.ok(delivered > 0);
     const m = await bed.bridge.metrics();
     assert.ok(m.ports.find((p) => p.name === "rogue0")?.broken);
     assert.ok(a.front.send(udp(a, b, 99)));

@@ -10,7 +10,10 @@
  *   tests and benchmarks.
  * - Console: {@link ConsoleBack}, the backend of a domain's `io/console.h` page.
  * - Workers: {@link blockWorkerUrl} and {@link CONSOLE_WORKER_URL}, spoken to with the
- *   requests of {@link WorkerRequest} ({@link serveWorker} on the worker side).
+ *   requests of {@link BackendRequest} ({@link serveWorker} on the worker side).
+ *
+ * - Network (`net/`): {@link Netback}, the learning {@link Bridge} with its {@link FilterChain},
+ *   their workers and the vif's xenbus handshake ({@link VifBackend}).
  *
  * ```ts
  * import { BUILTIN_BLOCK_BACKENDS } from "@paravirt/drivers";
@@ -34,3 +37,4 @@ export * from "./block/front_ring.ts";
 export type * from "./block/messages.ts";
 export * from "./console/console_back.ts";
 export type { ConsoleConnectArgs } from "./console/messages.ts";
+export * from "./net/mod.ts";

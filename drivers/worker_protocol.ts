@@ -13,7 +13,7 @@
  */
 
 /** A request from the supervisor. */
-export interface WorkerRequest {
+export interface BackendRequest {
   /** Matches the reply to the request. */
   readonly id: number;
   /** What to do. */
@@ -23,7 +23,7 @@ export interface WorkerRequest {
 }
 
 /** A worker's answer to one request. */
-export interface WorkerReply {
+export interface BackendReply {
   /** The request's id. */
   readonly id: number;
   /** Whether it succeeded. */
@@ -35,7 +35,7 @@ export interface WorkerReply {
 }
 
 /** Something the worker reports on its own (`fatal`, `ring-error`, `retain`, `output`, ...). */
-export interface WorkerEvent {
+export interface BackendEvent {
   /** The event's name. */
   readonly event: string;
   /** Its data. */
@@ -43,7 +43,7 @@ export interface WorkerEvent {
 }
 
 /** A handler of one request type, in the worker. */
-export type WorkerHandler = (args: unknown) => unknown | Promise<unknown>;
+export type BackendHandler = (args: unknown) => unknown | Promise<unknown>;
 
 /** The worker's end of the heartbeat: a shared counter. */
 export class Heartbeat {
@@ -75,16 +75,16 @@ export interface WorkerScope {
 
 /**
  * Serves requests in a worker: each message `{id, op, args}` runs `handlers[op]` and is answered
- * with `{id, ok, value | error}`. Returns a function that posts an unsolicited {@link WorkerEvent}.
+ * with `{id, ok, value | error}`. Returns a function that posts an unsolicited {@link BackendEvent}.
  */
 export function serveWorker(
-  handlers: Readonly<Record<string, WorkerHandler>>,
+  handlers: Readonly<Record<string, BackendHandler>>,
   scope: WorkerScope = globalThis as unknown as WorkerScope,
 ): (event: string, data?: unknown) => void {
   scope.onmessage = async (message: MessageEvent) => {
-    const request = message.data as WorkerRequest;
+    const request = message.data as BackendRequest;
     const handler = Object.hasOwn(handlers, request.op) ? handlers[request.op] : undefined;
-    let reply: WorkerReply;
+    let reply: BackendReply;
     try {
       if (!handler) throw new TypeError(`Unknown worker request "${request.op}"`);
       reply = { id: request.id, ok: true, value: await handler(request.args) };
@@ -97,5 +97,5 @@ export function serveWorker(
     }
     scope.postMessage(reply);
   };
-  return (event, data) => scope.postMessage({ event, data } satisfies WorkerEvent);
+  return (event, data) => scope.postMessage({ event, data } satisfies BackendEvent);
 }

@@ -18,6 +18,11 @@ Deno.test("the C header defines the numbers and asserts every layout", () => {
   assert.match(text, /struct blkif_request_segment seg\[11\];/);
   assert.match(text, /_Static_assert\(sizeof\(struct blkif_request\) == 112/);
   assert.match(text, /_Static_assert\(offsetof\(struct xencons_interface, out_prod\) == 3084/);
+  assert.match(text, /_Static_assert\(sizeof\(struct netif_tx_request\) == 12/);
+  assert.match(text, /_Static_assert\(offsetof\(struct netif_rx_response, status\) == 6/);
+  assert.match(text, /#define NETTXF_more_data 0x4u/);
+  assert.match(text, /#define NETIF_RSP_ERROR \(-1\)/);
+  assert.match(text, /#define NETIF_KEY_TX_RING_REF "tx-ring-ref"/);
 });
 
 const gcc = "riscv64-unknown-elf-gcc";

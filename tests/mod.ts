@@ -35,3 +35,4 @@ export * from "./difftest/runner.ts";
 export * from "./difftest/our_machine.ts";
 export * from "./block/ts_blkfront.ts";
 export * from "./block/rig.ts";
+export * from "./net/net_testbed.ts";

@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { WorkerEvent, WorkerReply } from "@paravirt/drivers";
+import type { BackendEvent, BackendReply } from "@paravirt/drivers";
 
 /** What a backend worker may touch on the host. Anything absent is denied. */
 export interface WorkerPermissions {
@@ -42,7 +42,7 @@ export interface BackendWorkerOptions {
   /** The watchdog's timing. */
   readonly watchdog?: WatchdogOptions;
   /** Receives the worker's events. */
-  onEvent?(event: WorkerEvent): void;
+  onEvent?(event: BackendEvent): void;
   /** Called once if the worker crashes, exits or hangs (not after {@link BackendWorker.terminate}). */
   onFailure?(reason: string): void;
 }
@@ -129,13 +129,13 @@ export class BackendWorker {
     if (typeof data !== "object" || data === null) return;
     if ("event" in data) {
       try {
-        this.#options.onEvent?.(data as WorkerEvent);
+        this.#options.onEvent?.(data as BackendEvent);
       } catch (error) {
         console.error(`event handler of ${this.name} failed:`, error);
       }
       return;
     }
-    const reply = data as WorkerReply;
+    const reply = data as BackendReply;
     const call = this.#calls.get(reply.id);
     if (!call) return;
     this.#calls.delete(reply.id);

@@ -12,7 +12,9 @@
  * (only `raw`), `vdev` (`xvdX`, `hdX` or `sdX` style names, or a number), `access` (`rw`/`w`
  * or `ro`/`r`; default `rw`), `devtype` (`disk`), `backend` (default `file`), and any other
  * `key=value` pair, which goes to the backend module as a parameter (`size=64M`). Positional
- * values fill target, format, vdev, access in that order, as xl's legacy syntax does.
+ * values fill target, format, vdev, access in that order, as xl's legacy syntax does. Unlike xl,
+ * `target` need not come last (the `backend=` example above follows it), so a target cannot
+ * contain a comma.
  *
  * @module
  */

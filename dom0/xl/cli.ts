@@ -14,10 +14,18 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SHUTDOWN_NAMES } from "./toolstack.ts";
 import { ConfigError, loadConfig } from "./config.ts";
+import { parseDiskSpec } from "../devices/disk_spec.ts";
+import { parseVifSpec } from "../devices/vif_spec.ts";
 import { DaemonNotRunningError, XlClient, XlRequestError } from "./client.ts";
 import { runConsole } from "./console_attach.ts";
-import { ensureDaemon } from "./daemon_start.ts";
-import { formatInfo, formatList, formatSchedCredit } from "./format.ts";
+import { type DevicePaths, ensureDaemon, parsePathList } from "./daemon_start.ts";
+import {
+  formatBlockList,
+  formatInfo,
+  formatList,
+  formatNetworkList,
+  formatSchedCredit,
+} from "./format.ts";
 import { toBase64 } from "./protocol.ts";
 import { defaultSocketPath } from "./socket_path.ts";
 
@@ -38,12 +46,22 @@ export const USAGE = `Usage: deno task xl [--socket <path>] <command> [args]
  console <dom>                 attach to a domain's console; Ctrl-] detaches
  sched-credit [-d <dom>] [-w <weight>] [-c <cap>]
                                list or set credit scheduler parameters
+ block-attach <dom> <disk line> hot-plug a disk ("vdev=xvdb, target=./b.img, access=ro")
+ block-detach [-f] <dom> <vdev> unplug a disk (-f: without waiting for the guest)
+ block-list <dom>...           list disks (Vdev BE handle state evt-ch ring-ref BE-path)
+ network-attach <dom> <vif line>
+                               hot-plug a vif ("mac=00:16:3e:00:00:01, bridge=xenbr0")
+ network-detach [-f] <dom> <devid|mac>
+                               unplug a vif
+ network-list <dom>...         list vifs (Idx BE Mac Addr. handle state evt-ch ...)
  dmesg                         the hypervisor's log
  info                          information about the host
  daemon status|stop            the toolstack daemon (stop destroys every domain)
 
 <dom> is a domain name or id. The socket is $PARAVIRT_XL_SOCKET, else
-$XDG_RUNTIME_DIR/paravirt/xl.sock, else /tmp/paravirt-<uid>/xl.sock.
+$XDG_RUNTIME_DIR/paravirt/xl.sock, else /tmp/paravirt-<uid>/xl.sock. When create starts the
+daemon, it may open disk images under the directories in $PARAVIRT_XL_IMAGES and backend modules
+under $PARAVIRT_XL_MODULES (":"-separated), and no others.
 `;
 
 /** A usage error (exit status 2). */
@@ -82,6 +100,34 @@ const out = (text: string) => {
   const bytes = new TextEncoder().encode(text);
   for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
 };
+
+/** The directories the daemon may open devices' files in, from the environment. */
+function devicePaths(base: string): DevicePaths {
+  return {
+    images: parsePathList(env("PARAVIRT_XL_IMAGES"), base, "PARAVIRT_XL_IMAGES"),
+    modules: parsePathList(env("PARAVIRT_XL_MODULES"), base, "PARAVIRT_XL_MODULES"),
+  };
+}
+
+/** A device line given as one or more arguments (xl joins them with commas). */
+function deviceLine(positionals: string[], what: string): { domain: string; line: string } {
+  if (positionals.length < 2) throw new UsageError(`expected a domain and a ${what}`);
+  return { domain: positionals[0], line: positionals.slice(1).join(",") };
+}
+
+/** Reads a file the user named for a device, as the user; a clear error if it cannot. */
+async function readAsUser(path: string, what: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new ConfigError(
+      path,
+      0,
+      undefined,
+      `cannot read the ${what}: ${(error as Error).message}`,
+    );
+  }
+}
 
 async function connect(socket: string): Promise<XlClient> {
   return await XlClient.connect(socket);
@@ -129,7 +175,7 @@ export async function main(args: string[]): Promise<number> {
         console.error(`Parsing config from ${file}`);
         const loaded = await loadConfig(file);
         for (const warning of loaded.warnings) console.error(`xl: warning: ${warning}`);
-        await ensureDaemon(socket, ROOT, uid());
+        await ensureDaemon(socket, ROOT, uid(), devicePaths(base));
         client = await connect(socket);
         const created = await client.request({
           op: "create",
@@ -137,6 +183,7 @@ export async function main(args: string[]): Promise<number> {
           kernel: toBase64(loaded.kernel),
           ramdisk: loaded.ramdisk && toBase64(loaded.ramdisk),
           paused: values.paused,
+          files: loaded.files,
         });
         if (values.console) return await attach(client, String(created.id));
         return 0;
@@ -217,6 +264,90 @@ export async function main(args: string[]): Promise<number> {
         }
         return 0;
       }
+      case "block-attach": {
+        const { positionals } = parseArgs({ args: rest, allowPositionals: true });
+        const { domain, line } = deviceLine(positionals, "disk line");
+        const baseDir = env("INIT_CWD") ?? Deno.cwd();
+        const spec = parseDiskSpec(line, baseDir); // a bad line fails here, before any request
+        if (spec.target !== undefined) {
+          await Deno.stat(spec.target).catch((error) => {
+            throw new ConfigError(
+              spec.target!,
+              0,
+              undefined,
+              `cannot read the image: ${error.message}`,
+            );
+          });
+        }
+        client = await connect(socket);
+        await client.request({ op: "block-attach", domain, line, baseDir });
+        return 0;
+      }
+      case "block-detach":
+      case "network-detach": {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: { force: { type: "boolean", short: "f" } },
+          allowPositionals: true,
+        });
+        if (positionals.length !== 2) {
+          throw new UsageError(
+            `expected a domain and a ${command === "block-detach" ? "vdev" : "devid or MAC"}`,
+          );
+        }
+        client = await connect(socket);
+        if (command === "block-detach") {
+          await client.request({
+            op: "block-detach",
+            domain: positionals[0],
+            vdev: positionals[1],
+            force: values.force,
+          });
+        } else {
+          await client.request({
+            op: "network-detach",
+            domain: positionals[0],
+            device: positionals[1],
+            force: values.force,
+          });
+        }
+        return 0;
+      }
+      case "block-list":
+      case "network-list": {
+        const { positionals } = parseArgs({ args: rest, allowPositionals: true });
+        if (positionals.length === 0) throw new UsageError("expected at least one domain");
+        client = await connect(socket);
+        const blocks = [];
+        const nics = [];
+        let status = 0;
+        for (const domain of positionals) {
+          try {
+            if (command === "block-list") {
+              blocks.push(...await client.request({ op: "block-list", domain }));
+            } else nics.push(...await client.request({ op: "network-list", domain }));
+          } catch (error) {
+            if (!(error instanceof XlRequestError)) throw error;
+            // Xen: "<dom> is an invalid domain identifier", and the other domains still listed.
+            console.error(`xl: ${error.message}`);
+            status = 1;
+          }
+        }
+        out(command === "block-list" ? formatBlockList(blocks) : formatNetworkList(nics));
+        return status;
+      }
+      case "network-attach": {
+        const { positionals } = parseArgs({ args: rest, allowPositionals: true });
+        const { domain, line } = deviceLine(positionals, "vif line");
+        const baseDir = env("INIT_CWD") ?? Deno.cwd();
+        const spec = parseVifSpec(line, baseDir);
+        const files: Record<string, string> = {};
+        if (spec.filter) files[spec.filter] = await readAsUser(spec.filter, "rules file");
+        if (spec.ids) files[spec.ids] = await readAsUser(spec.ids, "signatures file");
+        client = await connect(socket);
+        await client.request({ op: "network-attach", domain, line, baseDir, files });
+        return 0;
+      }
       case "dmesg": {
         if (rest.length > 0) throw new UsageError(`unexpected ${rest[0]}`);
         client = await connect(socket);
@@ -257,7 +388,9 @@ export async function main(args: string[]): Promise<number> {
           out(
             `pid ${status.pid}, socket ${status.socket}, up ${
               ((Date.now() - status.startedAt) / 1000).toFixed(0)
-            } s, ${(status.rssBytes / (1 << 20)).toFixed(0)} MiB resident\n`,
+            } s, ${(status.rssBytes / (1 << 20)).toFixed(0)} MiB resident\n` +
+              `images: ${status.images.join(":") || "(none)"}\n` +
+              `modules: ${status.modules.join(":") || "(none)"}\n`,
           );
         }
         return 0;
@@ -274,7 +407,11 @@ export async function main(args: string[]): Promise<number> {
       console.error(`xl: ${error.message}; "deno task xl create <cfg>" starts it`);
       return 1;
     }
-    if (error instanceof ConfigError || error instanceof XlRequestError) {
+    if (
+      error instanceof ConfigError || error instanceof XlRequestError ||
+      (error instanceof TypeError && /^(Disk|Vif) line /.test(error.message)) ||
+      (error instanceof RangeError && /^PARAVIRT_XL_/.test(error.message))
+    ) {
       console.error(`xl: ${error.message}`);
       return 1;
     }

@@ -10,13 +10,19 @@
  * Keys: `name`, `type` (`"pv"` only), `memory` and `maxmem` (MiB), `vcpus`, `kernel` and
  * `ramdisk` (paths relative to the config file), `cmdline` (or Xen's older `root` + `extra`,
  * which `cmdline` overrides), `cpu_weight`, `cap`, `on_poweroff`, `on_reboot`, `on_crash`
- * (`destroy` | `restart` | `preserve`), and `disk` and `vif` (lists of strings, kept for the
- * split-driver work, not acted on yet).
+ * (`destroy` | `restart` | `preserve`), and `disk` and `vif` (lists of disk and vif lines, each
+ * checked here with the device supervisor's parsers — `devices/disk_spec.ts`,
+ * `devices/vif_spec.ts` — relative paths taken from the config's directory). {@link loadConfig}
+ * also checks that each disk's target and backend module exist, and reads the rules and
+ * signatures files the vif lines name (the toolstack daemon gets their text, never the files).
  *
  * @module
  */
 
 import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type DiskSpec, parseDiskSpec } from "../devices/disk_spec.ts";
+import { parseVifSpec, type VifSpec } from "../devices/vif_spec.ts";
 import {
   ConfigError,
   type ConfigStatement,
@@ -85,6 +91,8 @@ export interface LoadedConfig extends ParsedConfig {
   readonly kernel: Uint8Array;
   /** The boot module, if any. */
   readonly ramdisk: Uint8Array | undefined;
+  /** The text of every rules and signatures file the vif lines name, by absolute path. */
+  readonly files: Record<string, string>;
 }
 
 /** Largest config file read (bytes). */
@@ -166,7 +174,7 @@ export function parseConfig(text: string, file: string): ParsedConfig {
     }
     return fail(s, `"${value}" is not an action (destroy, restart or preserve)`);
   };
-  const strings = (key: string): string[] => {
+  const items = (key: string): { value: string; line: number }[] => {
     const s = get(key);
     if (!s) return [];
     if (s.value.kind !== "list") {
@@ -174,7 +182,7 @@ export function parseConfig(text: string, file: string): ParsedConfig {
     }
     return s.value.items.map((item) => {
       if (item.kind !== "string") fail(s, `expected strings in the list, found ${kindOf(item)}`);
-      return (item as { value: string }).value;
+      return { value: (item as { value: string }).value, line: item.line };
     });
   };
   const required = (key: string): ConfigStatement => {
@@ -222,6 +230,9 @@ export function parseConfig(text: string, file: string): ParsedConfig {
   const weight = integer("cpu_weight", 1, 65535) ?? 256;
   const cap = integer("cap", 0, 100) ?? 0;
   const base = dirname(path);
+  const disks = items("disk");
+  const vifs = items("vif");
+  devicesOf(file, base, disks, vifs);
   return {
     config: {
       file: path,
@@ -237,11 +248,80 @@ export function parseConfig(text: string, file: string): ParsedConfig {
       onPoweroff: action("on_poweroff", "destroy"),
       onReboot: action("on_reboot", "restart"),
       onCrash: action("on_crash", "destroy"),
-      disk: strings("disk"),
-      vif: strings("vif"),
+      disk: disks.map((d) => d.value),
+      vif: vifs.map((v) => v.value),
     },
     warnings,
   };
+}
+
+/** A config's devices, parsed (what {@link devicesOf} returns). */
+export interface ConfigDevices {
+  /** Each disk line, parsed, with its line in the file. */
+  readonly disks: readonly { readonly spec: DiskSpec; readonly line: number }[];
+  /** Each vif line, parsed, with its line in the file. */
+  readonly vifs: readonly { readonly spec: VifSpec; readonly line: number }[];
+}
+
+/**
+ * Parses the disk and vif lines (relative paths from `base`) and checks they do not collide: two
+ * disks with one vdev, two vifs with one devid or one MAC. Throws {@link ConfigError}.
+ */
+function devicesOf(
+  file: string,
+  base: string,
+  disks: readonly { value: string; line: number }[],
+  vifs: readonly { value: string; line: number }[],
+): ConfigDevices {
+  const parse = <T>(key: string, line: number, body: () => T): T => {
+    try {
+      return body();
+    } catch (error) {
+      throw new ConfigError(file, line, key, (error as Error).message);
+    }
+  };
+  const parsedDisks = disks.map(({ value, line }) => ({
+    spec: parse("disk", line, () => parseDiskSpec(value, base)),
+    line,
+  }));
+  const devids = new Set<number>();
+  for (const { spec, line } of parsedDisks) {
+    if (devids.has(spec.devid)) {
+      throw new ConfigError(file, line, "disk", `a second disk ${spec.vdev} (${spec.devid})`);
+    }
+    devids.add(spec.devid);
+  }
+  const parsedVifs = vifs.map(({ value, line }) => ({
+    spec: parse("vif", line, () => parseVifSpec(value, base)),
+    line,
+  }));
+  const handles = new Set<number>();
+  const macs = new Set<string>();
+  for (const { spec, line } of parsedVifs) {
+    if (spec.devid !== undefined && handles.has(spec.devid)) {
+      throw new ConfigError(file, line, "vif", `a second vif with devid ${spec.devid}`);
+    }
+    if (spec.mac !== undefined && macs.has(spec.mac)) {
+      throw new ConfigError(file, line, "vif", `a second vif with mac ${spec.mac}`);
+    }
+    if (spec.devid !== undefined) handles.add(spec.devid);
+    if (spec.mac !== undefined) macs.add(spec.mac);
+  }
+  return { disks: parsedDisks, vifs: parsedVifs };
+}
+
+/** The devices of a parsed config (its lines parsed again; they were checked by parseConfig). */
+export function configDevices(
+  config: XlConfig,
+  lines?: Readonly<Record<string, number>>,
+): ConfigDevices {
+  const base = dirname(config.file);
+  return devicesOf(
+    config.file,
+    base,
+    config.disk.map((value) => ({ value, line: lines?.[value] ?? 0 })),
+    config.vif.map((value) => ({ value, line: lines?.[value] ?? 0 })),
+  );
 }
 
 function kindOf(value: ConfigValue): string {
@@ -313,7 +393,74 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
   const ramdisk = parsed.config.ramdisk === undefined
     ? undefined
     : await readImage("ramdisk", parsed.config.ramdisk);
-  return { ...parsed, kernel, ramdisk };
+  const files = await readDeviceFiles(parsed.config, text);
+  return { ...parsed, kernel, ramdisk, files };
+}
+
+/**
+ * Checks, as the user, that each disk's target and backend module can be read, and reads the
+ * rules and signatures files of the vif lines. Throws {@link ConfigError} at the line.
+ */
+async function readDeviceFiles(config: XlConfig, text: string): Promise<Record<string, string>> {
+  const statements = parseStatements(text, config.file);
+  const lines: Record<string, number> = {};
+  for (const statement of statements) {
+    if (statement.value.kind !== "list") continue;
+    for (const item of statement.value.items) {
+      if (item.kind === "string" && !(item.value in lines)) lines[item.value] = item.line;
+    }
+  }
+  const devices = configDevices(config, lines);
+  for (const { spec, line } of devices.disks) {
+    await checkDeviceFile(config.file, line, "disk", spec.target, "target");
+    if (spec.backendModule.startsWith("file:")) {
+      await checkDeviceFile(
+        config.file,
+        line,
+        "disk",
+        fileURLToPath(spec.backendModule),
+        "backend",
+      );
+    }
+  }
+  const files: Record<string, string> = {};
+  for (const { spec, line } of devices.vifs) {
+    if (spec.backendModule?.startsWith("file:")) {
+      await checkDeviceFile(config.file, line, "vif", fileURLToPath(spec.backendModule), "backend");
+    }
+    for (const path of [spec.filter, spec.ids]) {
+      if (path === undefined || path in files) continue;
+      files[path] = await readDeviceText(config.file, line, path);
+    }
+  }
+  return files;
+}
+
+/** Reads a rules or signatures file as the user (ConfigError at `line` if it cannot). */
+export async function readDeviceText(file: string, line: number, path: string): Promise<string> {
+  try {
+    const info = await Deno.stat(path);
+    if (info.size > 256 * 1024) throw new Error(`${info.size} bytes is too large`);
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new ConfigError(file, line, "vif", `cannot read ${path}: ${reason(error)}`);
+  }
+}
+
+async function checkDeviceFile(
+  file: string,
+  line: number,
+  key: string,
+  path: string | undefined,
+  what: string,
+): Promise<void> {
+  if (path === undefined) return;
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) throw new Error("not a regular file");
+  } catch (error) {
+    throw new ConfigError(file, line, key, `${what} ${path}: ${reason(error)}`);
+  }
 }
 
 function reason(error: unknown): string {

@@ -101,15 +101,20 @@ Deno.test("config: strings, escapes, numbers as strings, += appends", () => {
       `cmdline = "say \\"hi\\"\\tthere # not a comment"
 cmdline += ' more'
 memory = "16"
-disk = [ "a" ]
-disk += [ "b", "c" ]
-disk += "d"
+disk = [ "vdev=xvda,target=a" ]
+disk += [ "vdev=xvdb,target=b", "vdev=xvdc,target=c" ]
+disk += "vdev=xvdd,target=d"
 `,
     FILE,
   );
   assert.equal(config.cmdline, 'say "hi"\tthere # not a comment more');
   assert.equal(config.memoryMiB, 16);
-  assert.deepEqual(config.disk, ["a", "b", "c", "d"]);
+  assert.deepEqual(config.disk, [
+    "vdev=xvda,target=a",
+    "vdev=xvdb,target=b",
+    "vdev=xvdc,target=c",
+    "vdev=xvdd,target=d",
+  ]);
 });
 
 Deno.test("config: statements", () => {
@@ -238,6 +243,66 @@ Deno.test("config: loading reads the kernel relative to the config file", async 
     await assert.rejects(loadConfig(cfg), /not UTF-8 text/);
     await Deno.writeFile(cfg, new Uint8Array(2 << 20).fill(0x23));
     await assert.rejects(loadConfig(cfg), /too large/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("config: disk and vif lines are checked where they are written", () => {
+  rejects(
+    MINIMAL + "disk = [ 'target=a.img' ]\n",
+    3,
+    "disk",
+    /Disk line "target=a.img" names no vdev/,
+  );
+  rejects(
+    MINIMAL + "disk = [ 'vdev=xvda, target=a.img',\n  'vdev=xvda, target=b.img' ]\n",
+    4,
+    "disk",
+    /a second disk xvda \(51712\)/,
+  );
+  rejects(
+    MINIMAL + "vif = [ 'bridge=xenbr0',\n  'mac=00:16:3e:00:00:01, colour=red' ]\n",
+    4,
+    "vif",
+    /Vif line "mac=00:16:3e:00:00:01, colour=red": unknown key "colour"/,
+  );
+  rejects(MINIMAL + "vif = [ 'devid=1', 'devid=1' ]\n", 3, "vif", /a second vif with devid 1/);
+  rejects(
+    MINIMAL + "vif = [ 'mac=00:16:3e:00:00:01', 'mac=00:16:3e:00:00:01' ]\n",
+    3,
+    "vif",
+    /a second vif with mac 00:16:3e:00:00:01/,
+  );
+});
+
+Deno.test("config: loading checks disk targets and reads the vifs' rules files", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "xl-config-" });
+  try {
+    await Deno.writeFile(join(dir, "k.elf"), new Uint8Array([1]));
+    await Deno.writeFile(join(dir, "d.img"), new Uint8Array(512));
+    await Deno.writeTextFile(join(dir, "lab.rules"), "deny proto=udp dport=9\n");
+    const cfg = join(dir, "guest.cfg");
+    const base = 'name = "g"\nkernel = "k.elf"\n';
+    await Deno.writeTextFile(
+      cfg,
+      base + "disk = [ 'vdev=xvda, target=d.img' ]\nvif = [ 'filter=lab.rules', '' ]\n",
+    );
+    const loaded = await loadConfig(cfg);
+    assert.deepEqual(loaded.files, { [join(dir, "lab.rules")]: "deny proto=udp dport=9\n" });
+    assert.deepEqual(loaded.config.vif, ["filter=lab.rules", ""]);
+
+    await Deno.writeTextFile(cfg, base + "\ndisk = [ 'vdev=xvda, target=none.img' ]\n");
+    await assert.rejects(
+      loadConfig(cfg),
+      (e: Error) =>
+        e instanceof ConfigError && e.line === 4 && e.key === "disk" &&
+        e.message === `${cfg}:4: disk: target ${join(dir, "none.img")}: no such file`,
+    );
+    await Deno.writeTextFile(cfg, base + "disk = [ 'vdev=xvda, target=d.img, backend=./b.ts' ]\n");
+    await assert.rejects(loadConfig(cfg), /:3: disk: backend .*b\.ts: no such file/);
+    await Deno.writeTextFile(cfg, base + "vif = [\n  'ids=none.sigs' ]\n");
+    await assert.rejects(loadConfig(cfg), /:4: vif: cannot read .*none\.sigs: no such file/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

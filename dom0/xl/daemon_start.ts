@@ -9,10 +9,13 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { prepareSocketDir, xenstoredSocketPath } from "./socket_path.ts";
 
-/** The workspace members the pCPU worker's modules come from (it needs to read them). */
+/**
+ * The workspace members the daemon's workers load modules from (a worker's modules load under
+ * its parent's permissions): the pCPU worker's, and the backend workers' (`drivers`).
+ */
 export const WORKER_PACKAGES: readonly string[] = [
   "hypervisor",
   "public",
@@ -20,20 +23,61 @@ export const WORKER_PACKAGES: readonly string[] = [
   "cpu",
   "elf",
   "events",
+  "drivers",
 ];
+
+/** Where the daemon may open devices' files (from `PARAVIRT_XL_IMAGES`/`_MODULES`). */
+export interface DevicePaths {
+  /** Directories (or files) of disk images: read and write. */
+  readonly images: readonly string[];
+  /** Directories (or files) of backend modules: read. */
+  readonly modules: readonly string[];
+}
+
+/**
+ * Parses a `PARAVIRT_XL_IMAGES`-style list: paths separated by `:`, relative ones taken from
+ * `base`. Throws a RangeError for a path Deno's permission flags cannot carry (a comma) or the
+ * root directory (that would be every file).
+ */
+export function parsePathList(text: string | undefined, base: string, name: string): string[] {
+  if (text === undefined || text.trim() === "") return [];
+  const paths: string[] = [];
+  for (const entry of text.split(":")) {
+    if (entry === "") continue;
+    const path = resolve(base, entry);
+    if (path.includes(",")) {
+      throw new RangeError(`${name}: ${JSON.stringify(path)} contains a comma`);
+    }
+    if (path === "/") throw new RangeError(`${name}: "/" would be every file`);
+    if (!paths.includes(path)) paths.push(path);
+  }
+  return paths;
+}
 
 /** How long {@link ensureDaemon} waits for a new daemon to answer. */
 export const DAEMON_START_TIMEOUT_MS = 20_000;
 
 /**
  * The daemon's Deno permission flags: read and write in the socket's directory (the socket, its
- * log), net on `unix:<socket>` and its xenstored socket, read of the modules the worker loads,
- * nothing else.
+ * log) and of the image directories (its block workers get exactly their image, a subset), read
+ * of the packages its workers load and of the backend module directories, net on
+ * `unix:<socket>` and its xenstored socket, nothing else.
  */
-export function daemonPermissions(socket: string, socketDir: string, root: string): string[] {
+export function daemonPermissions(
+  socket: string,
+  socketDir: string,
+  root: string,
+  devices: DevicePaths = { images: [], modules: [] },
+): string[] {
+  const read = [
+    socketDir,
+    ...WORKER_PACKAGES.map((p) => join(root, p)),
+    ...devices.images,
+    ...devices.modules,
+  ];
   return [
-    `--allow-read=${[socketDir, ...WORKER_PACKAGES.map((p) => join(root, p))].join(",")}`,
-    `--allow-write=${socketDir}`,
+    `--allow-read=${read.join(",")}`,
+    `--allow-write=${[socketDir, ...devices.images].join(",")}`,
     `--allow-net=unix:${socket},unix:${xenstoredSocketPath(socket)}`,
     "--no-prompt",
   ];
@@ -59,6 +103,7 @@ export async function ensureDaemon(
   socket: string,
   root: string,
   uid: number | null,
+  devices: DevicePaths = { images: [], modules: [] },
 ): Promise<{ started: boolean }> {
   if (await daemonAnswers(socket)) return { started: false };
   const dir = await prepareSocketDir(socket, uid);
@@ -66,7 +111,7 @@ export async function ensureDaemon(
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      ...daemonPermissions(socket, dir, root),
+      ...daemonPermissions(socket, dir, root, devices),
       "--config",
       join(root, "deno.json"),
       join(root, "dom0", "xl", "xld.ts"),
@@ -74,6 +119,10 @@ export async function ensureDaemon(
       socket,
       "--log",
       log,
+      "--images",
+      devices.images.join(":"),
+      "--modules",
+      devices.modules.join(":"),
     ],
     cwd: root,
     stdin: "null",

@@ -1,6 +1,6 @@
 /**
  * `xl`'s output, in Xen's formats (the printf formats of Xen 4.17's xl, reproduced with padding
- * helpers): `list`, `sched-credit` and `info`.
+ * helpers): `list`, `sched-credit`, `info`, `block-list` and `network-list`.
  *
  * Rules of use: pure functions from data to text (each line ends with a newline).
  *
@@ -8,7 +8,7 @@
  */
 
 import type { DomainFlags, DomainSummary, HostInfo, SchedCreditEntry } from "@paravirt/hypervisor";
-import type { DaemonStatus } from "./protocol.ts";
+import type { BlockListRow, DaemonStatus, NetworkListRow } from "./protocol.ts";
 
 /** The first line of `xl list` (Xen's, tabs included). */
 export const LIST_HEADER =
@@ -150,4 +150,54 @@ export function formatInfo(info: HostInfo, facts: HostFacts): string {
     ["xend_config_format", "4"],
   ];
   return rows.map(([key, value]) => `${left(key, 23)}: ${value}`).join("\n") + "\n";
+}
+
+/** The header of `xl block-list`: `%-5s %-3s %-6s %-5s %-6s %-8s %-30s`. */
+export const BLOCK_LIST_HEADER = `${left("Vdev", 5)} ${left("BE", 3)} ${left("handle", 6)} ${
+  left("state", 5)
+} ${left("evt-ch", 6)} ${left("ring-ref", 8)} ${left("BE-path", 30)}`;
+
+/**
+ * `xl block-list`: the header, then one row per disk, `%-5d %-3d %-6d %-5d %-6d %-8d %-30s`
+ * (device id, backend domain, frontend domain, frontend state, event channel, ring reference,
+ * backend path; -1 for what the frontend has not written).
+ */
+export function formatBlockList(rows: readonly BlockListRow[]): string {
+  const lines = [BLOCK_LIST_HEADER];
+  for (const r of rows) {
+    lines.push(
+      `${left(String(r.devid), 5)} ${left(String(r.backendId), 3)} ${
+        left(String(r.frontendId), 6)
+      } ${left(String(r.state), 5)} ${left(String(r.eventChannel), 6)} ${
+        left(String(r.ringRef), 8)
+      } ${left(r.backendPath, 30)}`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** The header of `xl network-list`: `%-3s %-2s %-17s %-6s %-5s %-6s %5s/%-5s %-30s`. */
+export const NETWORK_LIST_HEADER = `${left("Idx", 3)} ${left("BE", 2)} ${left("Mac Addr.", 17)} ${
+  left("handle", 6)
+} ${left("state", 5)} ${left("evt-ch", 6)} ${right("tx-", 5)}/${left("rx-ring-ref", 5)} ${
+  left("BE-path", 30)
+}`;
+
+/**
+ * `xl network-list`: the header, then one row per vif, `%-3d %-2d <mac>%6d %5d %6d %5d/%-11d
+ * %-30s` (device id, backend domain, MAC, handle, frontend state, event channel, tx and rx ring
+ * references, backend path; -1 for what the frontend has not written).
+ */
+export function formatNetworkList(rows: readonly NetworkListRow[]): string {
+  const lines = [NETWORK_LIST_HEADER];
+  for (const r of rows) {
+    lines.push(
+      `${left(String(r.devid), 3)} ${left(String(r.backendId), 2)} ${r.mac}${right(r.devid, 6)} ${
+        right(r.state, 5)
+      } ${right(r.eventChannel, 6)} ${right(r.txRingRef, 5)}/${left(String(r.rxRingRef), 11)} ${
+        left(r.backendPath, 30)
+      }`,
+    );
+  }
+  return lines.join("\n") + "\n";
 }

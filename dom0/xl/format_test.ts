@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import type { DomainSummary, HostInfo } from "@paravirt/hypervisor";
 import {
+  formatBlockList,
   formatInfo,
   formatList,
+  formatNetworkList,
   formatSchedCredit,
   LIST_HEADER,
   SCHED_CREDIT_HEADER,
@@ -51,7 +53,15 @@ Deno.test("format: xl list is Xen's layout, column for column", () => {
       }),
       domain(2, "idle", { flags: { ...NONE, blocked: true }, cpuTimeNs: 123456.78e9 }),
     ],
-    { pid: 1, socket: "/s", startedAt: 0, rssBytes: 80.5 * 2 ** 20, cpuTimeNs: 1.24e9 },
+    {
+      pid: 1,
+      socket: "/s",
+      images: [],
+      modules: [],
+      startedAt: 0,
+      rssBytes: 80.5 * 2 ** 20,
+      cpuTimeNs: 1.24e9,
+    },
   );
   assert.equal(
     text,
@@ -130,4 +140,63 @@ Deno.test("format: xl info is key : value with Xen's key width", () => {
   assert.ok(lines.includes("xend_config_format     : 4"));
   for (const line of lines.filter((l) => l)) assert.match(line, /^[a-z_]{1,23} *: /);
   for (const line of lines.filter((l) => l)) assert.equal(line.indexOf(":"), 23);
+});
+
+Deno.test("format: block-list and network-list in Xen 4.17's printf formats", () => {
+  assert.equal(
+    formatBlockList([
+      {
+        devid: 51712,
+        backendId: 0,
+        frontendId: 3,
+        state: 4,
+        eventChannel: 9,
+        ringRef: 8,
+        backendPath: "/local/domain/0/backend/vbd/3/51712",
+        vdev: "xvda",
+      },
+      {
+        devid: 51728,
+        backendId: 0,
+        frontendId: 3,
+        state: 1,
+        eventChannel: -1,
+        ringRef: -1,
+        backendPath: "/local/domain/0/backend/vbd/3/51728",
+        vdev: "xvdb",
+      },
+    ]),
+    "Vdev  BE  handle state evt-ch ring-ref BE-path                       \n" +
+      "51712 0   3      4     9      8        /local/domain/0/backend/vbd/3/51712\n" +
+      "51728 0   3      1     -1     -1       /local/domain/0/backend/vbd/3/51728\n",
+  );
+  assert.equal(
+    formatNetworkList([
+      {
+        devid: 0,
+        backendId: 0,
+        mac: "00:16:3e:00:00:0a",
+        state: 4,
+        eventChannel: 5,
+        txRingRef: 12,
+        rxRingRef: 13,
+        backendPath: "/local/domain/0/backend/vif/2/0",
+        bridge: "xenbr0",
+      },
+      {
+        devid: 1,
+        backendId: 0,
+        mac: "00:16:3e:7f:01:02",
+        state: 1,
+        eventChannel: -1,
+        txRingRef: -1,
+        rxRingRef: -1,
+        backendPath: "/local/domain/0/backend/vif/2/1",
+        bridge: "lab",
+      },
+    ]),
+    "Idx BE Mac Addr.         handle state evt-ch   tx-/rx-ring-ref BE-path                       \n" +
+      "0   0  00:16:3e:00:00:0a     0     4      5    12/13          /local/domain/0/backend/vif/2/0\n" +
+      "1   0  00:16:3e:7f:01:02     1     1     -1    -1/-1          /local/domain/0/backend/vif/2/1\n",
+  );
 });

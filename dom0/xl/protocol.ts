@@ -14,6 +14,51 @@
 import type { DomainSummary, HostInfo, SchedCreditEntry } from "@paravirt/hypervisor";
 import type { XlConfig } from "./config.ts";
 
+/** Text of the rules and signatures files a vif line names, by absolute path (`xl` reads them). */
+export type DeviceFiles = Readonly<Record<string, string>>;
+
+/** A row of `xl block-list` (libxl's `libxl_diskinfo`: frontend values, -1 when absent). */
+export interface BlockListRow {
+  /** The device id (`Vdev`). */
+  readonly devid: number;
+  /** The backend domain (`BE`). */
+  readonly backendId: number;
+  /** The frontend domain (`handle`, as Xen prints it). */
+  readonly frontendId: number;
+  /** The frontend's xenbus state. */
+  readonly state: number;
+  /** The frontend's event channel. */
+  readonly eventChannel: number;
+  /** The ring's grant reference. */
+  readonly ringRef: number;
+  /** The backend directory (`BE-path`). */
+  readonly backendPath: string;
+  /** The virtual device name as configured. */
+  readonly vdev: string;
+}
+
+/** A row of `xl network-list` (libxl's `libxl_nicinfo`: frontend values, -1 when absent). */
+export interface NetworkListRow {
+  /** The device id (`Idx`, `handle`). */
+  readonly devid: number;
+  /** The backend domain (`BE`). */
+  readonly backendId: number;
+  /** The MAC address. */
+  readonly mac: string;
+  /** The frontend's xenbus state. */
+  readonly state: number;
+  /** The frontend's event channel. */
+  readonly eventChannel: number;
+  /** `tx-ring-ref`. */
+  readonly txRingRef: number;
+  /** `rx-ring-ref`. */
+  readonly rxRingRef: number;
+  /** The backend directory (`BE-path`). */
+  readonly backendPath: string;
+  /** The bridge it is on. */
+  readonly bridge: string;
+}
+
 /** Longest protocol line (a 32 MiB kernel image in base64, with room to spare). */
 export const MAX_LINE_BYTES = 48 * 1024 * 1024;
 
@@ -29,6 +74,8 @@ export type XlRequest =
     readonly kernel: string;
     readonly ramdisk?: string;
     readonly paused?: boolean;
+    /** The rules and signatures files the config's vif lines name. */
+    readonly files?: DeviceFiles;
   }
   /** All domains, or one. */
   | { readonly op: "list"; readonly domain?: DomRef }
@@ -47,6 +94,39 @@ export type XlRequest =
     readonly weight?: number;
     readonly cap?: number;
   }
+  /** Hot-plug a disk: a disk line, relative paths from `baseDir`. */
+  | {
+    readonly op: "block-attach";
+    readonly domain: DomRef;
+    readonly line: string;
+    readonly baseDir: string;
+  }
+  /** Unplug a disk (by vdev or device id); `force` does not wait for the frontend. */
+  | {
+    readonly op: "block-detach";
+    readonly domain: DomRef;
+    readonly vdev: string;
+    readonly force?: boolean;
+  }
+  /** A domain's disks. */
+  | { readonly op: "block-list"; readonly domain: DomRef }
+  /** Hot-plug a vif: a vif line, relative paths from `baseDir`, with its files' text. */
+  | {
+    readonly op: "network-attach";
+    readonly domain: DomRef;
+    readonly line: string;
+    readonly baseDir: string;
+    readonly files?: DeviceFiles;
+  }
+  /** Unplug a vif (by device id or MAC). */
+  | {
+    readonly op: "network-detach";
+    readonly domain: DomRef;
+    readonly device: string;
+    readonly force?: boolean;
+  }
+  /** A domain's vifs. */
+  | { readonly op: "network-list"; readonly domain: DomRef }
   /** Attach to a domain's console (the connection becomes a stream). */
   | { readonly op: "console"; readonly domain: DomRef }
   /** Console input, on a console stream only. */
@@ -68,6 +148,10 @@ export interface DaemonStatus {
   readonly socket: string;
   /** Wall-clock start (ms since the epoch). */
   readonly startedAt: number;
+  /** Where disk images may be (the daemon reads and writes there; `PARAVIRT_XL_IMAGES`). */
+  readonly images: readonly string[];
+  /** Where backend modules may be (the daemon reads there; `PARAVIRT_XL_MODULES`). */
+  readonly modules: readonly string[];
   /** Resident memory of the daemon process (bytes): Domain-0's memory in `xl list`. */
   readonly rssBytes: number;
   /**
@@ -93,6 +177,18 @@ export interface XlResults {
   shutdown: DomainSummary;
   /** Rows (empty when parameters were set). */
   "sched-credit": { entries: SchedCreditEntry[]; timesliceMs: number };
+  /** The disk as listed. */
+  "block-attach": BlockListRow;
+  /** Nothing. */
+  "block-detach": null;
+  /** The domain's disks. */
+  "block-list": BlockListRow[];
+  /** The vif as listed. */
+  "network-attach": NetworkListRow;
+  /** Nothing. */
+  "network-detach": null;
+  /** The domain's vifs. */
+  "network-list": NetworkListRow[];
   /** The domain attached to. */
   console: DomainSummary;
   /** Nothing. */
@@ -149,6 +245,12 @@ const OPS = new Set([
   "sched-credit",
   "console",
   "input",
+  "block-attach",
+  "block-detach",
+  "block-list",
+  "network-attach",
+  "network-detach",
+  "network-list",
   "dmesg",
   "info",
   "status",
@@ -176,6 +278,7 @@ export function parseRequest(value: unknown): XlRequest {
       need("kernel", "string");
       need("ramdisk", "string", true);
       need("paused", "boolean", true);
+      checkFiles(r);
       if (typeof r.config !== "object" || r.config === null) {
         throw new TypeError('Request "create" needs a config object');
       }
@@ -202,8 +305,43 @@ export function parseRequest(value: unknown): XlRequest {
     case "input":
       need("data", "string");
       break;
+    case "block-attach":
+    case "network-attach":
+      need("domain", "string");
+      need("line", "string");
+      need("baseDir", "string");
+      if (!(r.baseDir as string).startsWith("/")) {
+        throw new TypeError(`Request "${r.op}" needs baseDir as an absolute path`);
+      }
+      if (r.op === "network-attach") checkFiles(r);
+      break;
+    case "block-detach":
+      need("domain", "string");
+      need("vdev", "string");
+      need("force", "boolean", true);
+      break;
+    case "network-detach":
+      need("domain", "string");
+      need("device", "string");
+      need("force", "boolean", true);
+      break;
+    case "block-list":
+    case "network-list":
+      need("domain", "string");
+      break;
   }
   return r as unknown as XlRequest;
+}
+
+function checkFiles(r: Record<string, unknown>): void {
+  if (r.files === undefined) return;
+  const files = r.files;
+  if (
+    typeof files !== "object" || files === null || Array.isArray(files) ||
+    Object.entries(files).some(([path, text]) => !path.startsWith("/") || typeof text !== "string")
+  ) {
+    throw new TypeError(`Request "${r.op}" needs files as texts by absolute path`);
+  }
 }
 
 function checkConfig(c: Record<string, unknown>): void {

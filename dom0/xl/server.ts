@@ -93,6 +93,10 @@ export interface ToolstackServerOptions {
   socket: string;
   /** Log lines. */
   log?: (line: string) => void;
+  /** Where disk images may be (reported by `status`). */
+  images?: readonly string[];
+  /** Where backend modules may be (reported by `status`). */
+  modules?: readonly string[];
 }
 
 /** The daemon's socket service. */
@@ -100,6 +104,8 @@ export class ToolstackServer {
   readonly #toolstack: Toolstack;
   readonly #listener: Deno.Listener;
   readonly #socket: string;
+  readonly #images: readonly string[];
+  readonly #modules: readonly string[];
   readonly #log: (line: string) => void;
   readonly #clients = new Set<Client>();
   readonly #stopped: Promise<void>;
@@ -111,6 +117,8 @@ export class ToolstackServer {
     this.#toolstack = toolstack;
     this.#listener = listener;
     this.#socket = options.socket;
+    this.#images = options.images ?? [];
+    this.#modules = options.modules ?? [];
     this.#log = options.log ?? (() => {});
     this.#stopped = new Promise((resolve) => this.#resolveStopped = resolve);
     this.#accept();
@@ -135,6 +143,8 @@ export class ToolstackServer {
     return {
       pid: Deno.pid,
       socket: this.#socket,
+      images: this.#images,
+      modules: this.#modules,
       startedAt: this.#toolstack.startedAt,
       rssBytes: Deno.memoryUsage().rss,
       cpuTimeNs: dom0CpuTimeNs(guestCpuTimeNs),
@@ -233,10 +243,30 @@ export class ToolstackServer {
           {
             ramdisk: request.ramdisk === undefined ? undefined : fromBase64(request.ramdisk),
             paused: request.paused,
+            files: request.files,
           },
         );
         return result;
       }
+      case "block-attach":
+        return await ts.blockAttach(request.domain, request.line, request.baseDir);
+      case "block-detach":
+        await ts.blockDetach(request.domain, request.vdev, request.force);
+        return null;
+      case "block-list":
+        return await ts.blockList(request.domain);
+      case "network-attach":
+        return await ts.networkAttach(
+          request.domain,
+          request.line,
+          request.baseDir,
+          request.files,
+        );
+      case "network-detach":
+        await ts.networkDetach(request.domain, request.device, request.force);
+        return null;
+      case "network-list":
+        return await ts.networkList(request.domain);
       case "list": {
         const domains = request.domain === undefined
           ? await ts.list()

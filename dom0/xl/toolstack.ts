@@ -12,6 +12,15 @@
  *   why, so a broken guest cannot spin the host.
  * - Console listeners must not throw (one that does is dropped); they hear `end` once when the
  *   domain shuts down or is destroyed.
+ * - Devices: every domain gets its console backend (the ring named in start-info) and the disks
+ *   and vifs of its config, attached before it first runs (so its frontends find them in
+ *   xenstore); hot-plugged ones (`blockAttach`, `networkAttach`) join that list and detached ones
+ *   leave it, so a restarted domain gets the devices it had (vifs keep their MAC and devid). A
+ *   destroyed domain's devices end with it. A disk's image (and a backend module) must be one
+ *   this process may open: the toolstack checks its own permissions first and says which
+ *   setting grants them (`PARAVIRT_XL_IMAGES`, `PARAVIRT_XL_MODULES`, see README).
+ * - Console input goes where the guest's output last came from: the console ring once the guest
+ *   switched to it (`console=ring|auto`), else the hypervisor's `console_io`.
  *
  * @module
  */
@@ -29,9 +38,19 @@ import {
   SHUTDOWN_suspend,
   SHUTDOWN_watchdog,
 } from "@paravirt/public";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { DomainAction, XlConfig } from "./config.ts";
+import type { BlockListRow, DeviceFiles, NetworkListRow } from "./protocol.ts";
 import { Xenstored } from "../xenstore/daemon.ts";
+import { LocalClient } from "../xenstore/client.ts";
 import { registerDomain, type XenstoreDomain } from "../xenstore_domain.ts";
+import { DeviceSupervisor } from "../devices/supervisor.ts";
+import type { ConsoleDevice } from "../devices/console_device.ts";
+import { type DiskSpec, parseDiskSpec } from "../devices/disk_spec.ts";
+import { parseVifSpec, type VifSpec } from "../devices/vif_spec.ts";
+import type { VbdInfo } from "../devices/vbd.ts";
+import type { VifInfo } from "../devices/vif.ts";
 
 /** Console output kept per domain for `xl console` (bytes). */
 export const CONSOLE_HISTORY_BYTES = 64 * 1024;
@@ -100,6 +119,16 @@ interface DomainRecord {
   readonly subscribers: Set<ConsoleSubscriber>;
   /** Times (ms) of recent restarts. */
   restarts: number[];
+  /** The disks it has (the config's, plus hot-plugged ones), parsed. */
+  disks: DiskSpec[];
+  /** The vifs it has, with the MAC and devid they got, and their rules files' text. */
+  vifs: { spec: VifSpec; files: DeviceFiles }[];
+  /** The rules and signatures files the config's vif lines name. */
+  readonly files: DeviceFiles;
+  /** Its console ring's backend, once attached. */
+  console?: ConsoleDevice;
+  /** Whether its last output came from the console ring (input then goes there too). */
+  onRing: boolean;
 }
 
 /** Options for a {@link Toolstack}. */
@@ -110,6 +139,8 @@ export interface ToolstackOptions {
   pcpu?: Pcpu;
   /** The xenstore daemon (default: a new one). */
   xenstored?: Xenstored;
+  /** The device supervisor (default: a new one over the pCPU and xenstored). */
+  devices?: DeviceSupervisor;
 }
 
 /** The toolstack of one host. */
@@ -118,8 +149,11 @@ export class Toolstack {
   readonly pcpu: Pcpu;
   /** xenstored: every domain's `/local/domain/<id>` and its ring. */
   readonly xenstored: Xenstored;
+  /** The device supervisor: every domain's console, disks and vifs. */
+  readonly devices: DeviceSupervisor;
+  readonly #xs: LocalClient;
   readonly #xenstore = new Map<number, XenstoreDomain>();
-  /** Xenstore cleanups of destroyed domains still running. */
+  /** Device and xenstore cleanups of destroyed domains still running. */
   readonly #cleanups = new Map<number, Promise<void>>();
   /** Wall-clock time the toolstack started (ms). */
   readonly startedAt: number = Date.now();
@@ -133,11 +167,17 @@ export class Toolstack {
     this.#log = options.log ?? (() => {});
     this.pcpu = options.pcpu ?? new Pcpu({ onLog: (line) => this.#log(line) });
     this.xenstored = options.xenstored ?? new Xenstored();
+    this.#xs = new LocalClient(this.xenstored);
+    this.devices = options.devices ?? new DeviceSupervisor({
+      control: this.pcpu,
+      xenstored: this.xenstored,
+      log: (line) => this.#log(`xl: ${line}`),
+    });
     this.pcpu.onConsole((domid, bytes) => {
       const record = this.#domains.get(domid);
       if (!record) return;
-      record.history.append(bytes);
-      this.#tell(record, { kind: "output", bytes });
+      record.onRing = false;
+      this.#output(record, bytes);
     });
     this.pcpu.onShutdown((domid, _name, reason) => {
       const record = this.#domains.get(domid);
@@ -152,17 +192,26 @@ export class Toolstack {
     this.pcpu.onDestroyed((domid) => {
       const entry = this.#xenstore.get(domid);
       this.#xenstore.delete(domid);
-      if (entry) {
-        const cleanup = entry.close().catch((error) =>
+      // Its devices first (they write below its home), then its xenstore home and ring.
+      const cleanup = (async () => {
+        await this.devices.releaseDomain(domid).catch((error) =>
+          this.#log(`xl: d${domid}: device cleanup failed: ${error.message}`)
+        );
+        await entry?.close().catch((error) =>
           this.#log(`xl: d${domid}: xenstore cleanup failed: ${error.message}`)
-        ).finally(() => this.#cleanups.delete(domid));
-        this.#cleanups.set(domid, cleanup);
-      }
+        );
+      })().finally(() => this.#cleanups.delete(domid));
+      this.#cleanups.set(domid, cleanup);
       const record = this.#domains.get(domid);
       if (!record) return;
       this.#tell(record, { kind: "end", why: "destroyed" });
       this.#domains.delete(domid);
     });
+  }
+
+  #output(record: DomainRecord, bytes: Uint8Array): void {
+    record.history.append(bytes);
+    this.#tell(record, { kind: "output", bytes });
   }
 
   #tell(record: DomainRecord, event: ConsoleEvent): void {
@@ -188,8 +237,15 @@ export class Toolstack {
   async create(
     config: XlConfig,
     kernel: Uint8Array,
-    options: { ramdisk?: Uint8Array; paused?: boolean } = {},
+    options: { ramdisk?: Uint8Array; paused?: boolean; files?: DeviceFiles } = {},
   ): Promise<DomainSummary> {
+    // The device lines first: a bad one must not cost a domain.
+    const base = dirname(config.file);
+    const disks = config.disk.map((line) => parseDiskSpec(line, base));
+    const vifs = config.vif.map((line) => ({
+      spec: parseVifSpec(line, base),
+      files: options.files ?? {},
+    }));
     const summary = await this.pcpu.create(
       {
         name: config.name,
@@ -204,7 +260,7 @@ export class Toolstack {
       kernel,
       { paused: true },
     );
-    this.#domains.set(summary.id, {
+    const record: DomainRecord = {
       domid: summary.id,
       config,
       kernel,
@@ -212,20 +268,101 @@ export class Toolstack {
       history: new History(),
       subscribers: new Set(),
       restarts: [],
-    });
-    await this.#registerInXenstore(summary.id, config.name);
+      disks,
+      vifs,
+      files: options.files ?? {},
+      onRing: false,
+    };
+    this.#domains.set(summary.id, record);
+    await this.#setUp(record);
     this.#log(`xl: created d${summary.id} "${config.name}" from ${config.file}`);
     if (options.paused) return summary;
     return await this.pcpu.unpause(summary.id);
   }
 
-  /** Writes the domain's xenstore nodes and serves its ring (destroying it if that fails). */
-  async #registerInXenstore(domid: number, name: string): Promise<void> {
+  /**
+   * Writes the domain's xenstore nodes, serves its xenstore ring, attaches its console backend,
+   * disks and vifs — before it runs. If anything fails the domain is destroyed (and whatever was
+   * attached with it) and the error says which device.
+   */
+  async #setUp(record: DomainRecord): Promise<void> {
+    const { domid } = record;
     try {
-      this.#xenstore.set(domid, await registerDomain(this.xenstored, this.pcpu, domid, name));
+      this.#xenstore.set(
+        domid,
+        await registerDomain(this.xenstored, this.pcpu, domid, record.config.name),
+      );
+      const console = await this.devices.attachConsole(domid);
+      record.console = console;
+      console.output.listen((bytes) => {
+        if (this.#domains.get(domid) !== record) return;
+        record.onRing = true;
+        this.#output(record, bytes);
+      });
+      for (const disk of record.disks) await this.#attachDisk(domid, disk);
+      for (const [i, vif] of record.vifs.entries()) {
+        record.vifs[i] = {
+          spec: await this.#attachVif(domid, vif.spec, vif.files),
+          files: vif.files,
+        };
+      }
     } catch (error) {
       await this.pcpu.destroy(domid);
+      await this.#cleanups.get(domid);
       throw error;
+    }
+  }
+
+  /** Whether this process may open `path` (read, and write unless `readOnly`). */
+  #mayOpen(path: string, readOnly: boolean): boolean {
+    const granted = (name: "read" | "write") =>
+      Deno.permissions.querySync({ name, path }).state === "granted";
+    return granted("read") && (readOnly || granted("write"));
+  }
+
+  /** The backend module's file must be readable here (a worker loads under our permissions). */
+  #checkModule(what: string, module: string | undefined): void {
+    if (!module?.startsWith("file:")) return;
+    const path = fileURLToPath(module);
+    if (!this.#mayOpen(path, true)) {
+      throw new Error(
+        `${what}: the toolstack daemon may not read the backend module ${path}; backend ` +
+          "modules must be under a directory of PARAVIRT_XL_MODULES when the daemon starts " +
+          '("xl daemon stop", then start it again with the directory added)',
+      );
+    }
+  }
+
+  async #attachDisk(domid: number, spec: DiskSpec): Promise<VbdInfo> {
+    const what = `Disk ${spec.vdev}`;
+    if (spec.target !== undefined && !this.#mayOpen(spec.target, spec.readOnly)) {
+      throw new Error(
+        `${what}: the toolstack daemon may not ${spec.readOnly ? "read" : "read and write"} ` +
+          `${spec.target}; disk images must be under a directory of PARAVIRT_XL_IMAGES when the ` +
+          'daemon starts ("xl daemon stop", then start it again with the directory added)',
+      );
+    }
+    this.#checkModule(what, spec.backendModule);
+    try {
+      return await this.devices.attachDisk(domid, spec);
+    } catch (error) {
+      throw prefixed(error, what);
+    }
+  }
+
+  /** Attaches a vif; returns its spec with the MAC and devid it got. */
+  async #attachVif(domid: number, spec: VifSpec, files: DeviceFiles): Promise<VifSpec> {
+    const what = spec.mac
+      ? `Vif ${spec.mac}`
+      : spec.devid !== undefined
+      ? `Vif ${spec.devid}`
+      : "Vif";
+    this.#checkModule(what, spec.backendModule);
+    try {
+      const info = await this.devices.attachVif(domid, spec, { files });
+      return { ...spec, mac: info.mac, devid: info.devid };
+    } catch (error) {
+      throw prefixed(error, what);
     }
   }
 
@@ -287,9 +424,13 @@ export class Toolstack {
       domid: summary.id,
       history: new History(),
       subscribers: new Set(),
+      disks: [...record.disks],
+      vifs: [...record.vifs],
+      console: undefined,
+      onRing: false,
     };
     this.#domains.set(summary.id, restarted);
-    await this.#registerInXenstore(summary.id, config.name);
+    await this.#setUp(restarted);
     await this.pcpu.unpause(summary.id);
     this.#log(`xl: restarted "${config.name}" as d${summary.id}`);
   }
@@ -388,7 +529,126 @@ export class Toolstack {
 
   /** Types into a domain's console; resolves to the bytes accepted. */
   async consoleInput(ref: string | number, bytes: Uint8Array): Promise<number> {
-    return await this.pcpu.consoleInput((await this.find(ref)).id, bytes);
+    const { id } = await this.find(ref);
+    const record = this.#domains.get(id);
+    if (record?.onRing && record.console) {
+      await record.console.input(bytes);
+      return bytes.length;
+    }
+    return await this.pcpu.consoleInput(id, bytes);
+  }
+
+  /** A running (not shut down) domain and its record, for hot-plugging. */
+  async #live(ref: string | number): Promise<{ domain: DomainSummary; record: DomainRecord }> {
+    const domain = await this.find(ref);
+    const record = this.#domains.get(domain.id);
+    if (!record) throw new RangeError(`Domain ${domain.id} was not created by this toolstack`);
+    if (domain.flags.shutdown) {
+      throw new RangeError(`Domain ${domain.id} ("${domain.name}") has shut down`);
+    }
+    return { domain, record };
+  }
+
+  #number(path: string): number {
+    try {
+      const text = this.#xs.read(path);
+      return /^[0-9]{1,10}$/.test(text) ? Number(text) : -1;
+    } catch {
+      return -1;
+    }
+  }
+
+  #blockRow(info: VbdInfo): BlockListRow {
+    const f = info.frontendPath;
+    return {
+      devid: info.devid,
+      backendId: 0,
+      frontendId: info.domid,
+      state: this.#number(`${f}/state`),
+      eventChannel: this.#number(`${f}/event-channel`),
+      ringRef: this.#number(`${f}/ring-ref`),
+      backendPath: info.backendPath,
+      vdev: info.vdev,
+    };
+  }
+
+  #networkRow(info: VifInfo): NetworkListRow {
+    return {
+      devid: info.devid,
+      backendId: 0,
+      mac: info.mac,
+      state: info.state,
+      eventChannel: info.eventChannel,
+      txRingRef: info.txRingRef,
+      rxRingRef: info.rxRingRef,
+      backendPath: info.backendPath,
+      bridge: info.bridge,
+    };
+  }
+
+  /** `xl block-attach`: hot-plugs a disk line (relative paths from `baseDir`). */
+  async blockAttach(ref: string | number, line: string, baseDir: string): Promise<BlockListRow> {
+    const spec = parseDiskSpec(line, baseDir);
+    const { domain, record } = await this.#live(ref);
+    const info = await this.#attachDisk(domain.id, spec);
+    record.disks.push(spec);
+    return this.#blockRow(info);
+  }
+
+  /**
+   * `xl block-detach`: unplugs a disk (by vdev or device id). It waits for the frontend to close
+   * unless `force` (or the domain has shut down: nobody will answer).
+   */
+  async blockDetach(ref: string | number, vdev: string, force = false): Promise<void> {
+    const domain = await this.find(ref);
+    const id = /^[0-9]+$/.test(vdev) ? Number(vdev) : vdev;
+    const disk = this.devices.listDisks(domain.id)
+      .find((d) => d.vdev === vdev || d.devid === id);
+    if (!disk) throw new RangeError(`Domain ${domain.id} has no disk ${JSON.stringify(vdev)}`);
+    await this.devices.detachDisk(domain.id, disk.devid, {
+      force: force || domain.flags.shutdown,
+    });
+    const record = this.#domains.get(domain.id);
+    if (record) record.disks = record.disks.filter((d) => d.devid !== disk.devid);
+  }
+
+  /** `xl block-list`: a domain's disks. */
+  async blockList(ref: string | number): Promise<BlockListRow[]> {
+    const domain = await this.find(ref);
+    return this.devices.listDisks(domain.id).map((info) => this.#blockRow(info));
+  }
+
+  /** `xl network-attach`: hot-plugs a vif line (paths from `baseDir`, files' text from `xl`). */
+  async networkAttach(
+    ref: string | number,
+    line: string,
+    baseDir: string,
+    files: DeviceFiles = {},
+  ): Promise<NetworkListRow> {
+    const spec = parseVifSpec(line, baseDir);
+    const { domain, record } = await this.#live(ref);
+    const attached = await this.#attachVif(domain.id, spec, files);
+    record.vifs.push({ spec: attached, files });
+    const info = this.devices.listVifs(domain.id).find((v) => v.devid === attached.devid)!;
+    return this.#networkRow(info);
+  }
+
+  /** `xl network-detach`: unplugs a vif (by devid or MAC); see {@link blockDetach} on waiting. */
+  async networkDetach(ref: string | number, device: string, force = false): Promise<void> {
+    const domain = await this.find(ref);
+    const vif = this.devices.listVifs(domain.id).find((v) =>
+      device.includes(":") ? v.mac === device.toLowerCase() : String(v.devid) === device
+    );
+    if (!vif) throw new RangeError(`Domain ${domain.id} has no vif ${JSON.stringify(device)}`);
+    await this.devices.detachVif(domain.id, vif.devid, { force: force || domain.flags.shutdown });
+    const record = this.#domains.get(domain.id);
+    if (record) record.vifs = record.vifs.filter((v) => v.spec.devid !== vif.devid);
+  }
+
+  /** `xl network-list`: a domain's vifs. */
+  async networkList(ref: string | number): Promise<NetworkListRow[]> {
+    const domain = await this.find(ref);
+    return this.devices.listVifs(domain.id).map((info) => this.#networkRow(info));
   }
 
   /** The hypervisor log. */
@@ -401,11 +661,26 @@ export class Toolstack {
     return this.pcpu.info();
   }
 
-  /** Destroys every domain and stops the pCPU. */
+  /** Destroys every domain, ends every device and stops the pCPU. */
   async close(): Promise<void> {
     await this.settled();
     for (const domain of await this.pcpu.list()) await this.pcpu.destroy(domain.id);
     await this.settled();
+    await Promise.all([...this.#cleanups.values()]);
+    await this.devices.close();
+    this.#xs.close();
     this.pcpu.close();
   }
+}
+
+/** The error with `what` in front of its message (same class, so the CLI's exit code holds). */
+function prefixed(error: unknown, what: string): Error {
+  if (!(error instanceof Error)) return new Error(`${what}: ${error}`);
+  if (error.message.startsWith("Disk line") || error.message.startsWith("Vif line")) return error;
+  const Class = error instanceof TypeError
+    ? TypeError
+    : error instanceof RangeError
+    ? RangeError
+    : Error;
+  return new Class(`${what}: ${error.message}`);
 }

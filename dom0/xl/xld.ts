@@ -3,13 +3,17 @@
  * `xl` on a Unix socket. `xl create` starts it in the background when none runs; it runs until
  * `xl daemon stop` or SIGTERM/SIGINT, which destroy every domain.
  *
- * Usage: `deno run <permissions> dom0/xl/xld.ts --socket <path> [--log <file>]`. It also serves
- * xenstored at `<path>.xenstored` for host tools (`XENSTORED_PATH=<path>.xenstored xenstore-ls`).
+ * Usage: `deno run <permissions> dom0/xl/xld.ts --socket <path> [--log <file>] [--images <a:b>]
+ * [--modules <a:b>]`. It also serves xenstored at `<path>.xenstored` for host tools
+ * (`XENSTORED_PATH=<path>.xenstored xenstore-ls`). `--images` and `--modules` only say what its
+ * permissions were made from (for `xl daemon status`); the permissions themselves decide.
  *
  * Least privilege (what `xl` starts it with, see README): read and write on the socket's
- * directory only, net on `unix:<socket>` only, read on the packages the pCPU worker loads, and
- * nothing else — no env, no run, no other files. It never opens a config or a kernel: `xl` reads
- * those as the user and sends the bytes.
+ * directory and the disk image directories, read on the packages its workers load and the backend
+ * module directories, net on its two sockets, and nothing else — no env, no run, no other files.
+ * It never opens a config, a kernel or a rules file: `xl` reads those as the user and sends the
+ * bytes. Disk images it must open itself (its block workers' permissions are a subset of its
+ * own), so they must lie under `PARAVIRT_XL_IMAGES`.
  *
  * @module
  */
@@ -24,7 +28,12 @@ import { serveUnixSocket } from "../xenstore/socket.ts";
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { socket: { type: "string" }, log: { type: "string" } },
+    options: {
+      socket: { type: "string" },
+      log: { type: "string" },
+      images: { type: "string" },
+      modules: { type: "string" },
+    },
     strict: true,
   });
   const socket = values.socket;
@@ -62,7 +71,13 @@ export async function main(args: string[]): Promise<number> {
     await Deno.remove(xsSocket).catch(() => {});
     const xenstore = serveUnixSocket(toolstack.xenstored, xsSocket);
     await Deno.chmod(xsSocket, 0o600);
-    const server = new ToolstackServer(toolstack, listener, { socket, log });
+    const list = (text: string | undefined) => (text ?? "").split(":").filter((p) => p !== "");
+    const server = new ToolstackServer(toolstack, listener, {
+      socket,
+      log,
+      images: list(values.images),
+      modules: list(values.modules),
+    });
     const stop = () => server.stop();
     Deno.addSignalListener("SIGTERM", stop);
     Deno.addSignalListener("SIGINT", stop);

@@ -26,6 +26,7 @@ import { DomainConsole } from "@paravirt/hypervisor";
 import type { LocalClient } from "../xenstore/client.ts";
 import { createDoorbell, type DomainControl } from "../domain_control.ts";
 import { BackendWorker, type WatchdogOptions } from "./backend_worker.ts";
+import { removeDeviceDir } from "./_xs_cleanup.ts";
 
 /** What a {@link ConsoleDevice} needs from its supervisor. */
 export interface ConsoleContext {
@@ -176,15 +177,9 @@ export class ConsoleDevice {
     worker?.terminate();
     if (this.#port > 0) await this.#ctx.control.unbindBackend(this.#port).catch(() => {});
     this.#port = -1;
-    for (
-      const path of [
-        `/local/domain/${this.domid}/console`,
-        `/local/domain/0/backend/console/${this.domid}`,
-      ]
-    ) {
-      try {
-        this.#ctx.xs.rm(path);
-      } catch { /* already gone */ }
-    }
+    try {
+      this.#ctx.xs.rm(`/local/domain/${this.domid}/console`);
+    } catch { /* already gone */ }
+    removeDeviceDir(this.#ctx.xs, `/local/domain/0/backend/console/${this.domid}/0`);
   }
 }

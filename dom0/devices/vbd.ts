@@ -74,6 +74,7 @@ import type { LocalClient } from "../xenstore/client.ts";
 import { createDoorbell, type DomainControl } from "../domain_control.ts";
 import { BackendWorker, type WatchdogOptions } from "./backend_worker.ts";
 import type { DiskSpec } from "./disk_spec.ts";
+import { removeDeviceDir } from "./_xs_cleanup.ts";
 
 /** How often a device may fail within a window before the supervisor gives up on it. */
 export interface RestartPolicy {
@@ -611,17 +612,9 @@ export class Vbd {
       await worker.call("close", undefined, { timeoutMs: 2000 }).catch(() => {});
       worker.terminate();
     }
-    for (
-      const path of [
-        this.backendPath,
-        this.frontendPath,
-        `/local/domain/0/error${this.backendPath}`,
-      ]
-    ) {
-      try {
-        xs.rm(path);
-      } catch { /* already gone */ }
-    }
+    removeDeviceDir(xs, this.backendPath);
+    removeDeviceDir(xs, this.frontendPath, `/local/domain/${this.domid}/device`);
+    removeDeviceDir(xs, `/local/domain/0/error${this.backendPath}`, "/local/domain/0/error");
     this.#resolveRemoved();
   }
 }

@@ -24,7 +24,6 @@
 import {
   createVifNodes,
   type NetbackMetrics,
-  removeVifNodes,
   tryRead,
   VifBackend,
   type VifControl,
@@ -39,6 +38,7 @@ import {
 } from "@paravirt/public";
 import type { LocalClient } from "../xenstore/client.ts";
 import type { BridgeDevice } from "./bridge_device.ts";
+import { removeDeviceDir } from "./_xs_cleanup.ts";
 
 /** What a {@link Vif} needs from its supervisor. */
 export interface VifContext {
@@ -286,7 +286,8 @@ export class Vif {
       } catch { /* already gone */ }
     }
     await this.#backend.stop().catch(() => {});
-    removeVifNodes(this.#ctx.xs, this.paths);
+    removeDeviceDir(this.#ctx.xs, this.paths.backend);
+    removeDeviceDir(this.#ctx.xs, this.paths.frontend, `/local/domain/${this.domid}/device`);
     this.#resolveRemoved();
   }
 }

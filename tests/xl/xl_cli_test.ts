@@ -4,108 +4,8 @@
  * directory the CLI is run from. The guest is the hypervisor's probe kernel.
  */
 import assert from "node:assert/strict";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { probeGuest } from "@paravirt/hypervisor";
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-class Host {
-  readonly dir: string;
-  readonly socket: string;
-
-  constructor(dir: string) {
-    this.dir = dir;
-    this.socket = join(dir, "run", "xl.sock");
-  }
-
-  /** Runs `deno task xl <args>` from the host's directory. */
-  async xl(args: string[], stdin?: Uint8Array | "null"): Promise<Run> {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["task", "--quiet", "--cwd", ROOT, "xl", ...args],
-      cwd: this.dir,
-      // deno task sets INIT_CWD to where it was run, unless it is set already (as it is when
-      // these tests run under `deno task ok`): set it the way a user's shell would have it.
-      env: { PARAVIRT_XL_SOCKET: this.socket, INIT_CWD: this.dir },
-      stdin: stdin === undefined || stdin === "null" ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    if (stdin instanceof Uint8Array) {
-      const writer = child.stdin.getWriter();
-      await writer.write(stdin);
-      await writer.close();
-    }
-    const out = await child.output();
-    const decoder = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  }
-
-  /** Runs xl and asserts it succeeded. */
-  async ok(args: string[], stdin?: Uint8Array): Promise<string> {
-    const run = await this.xl(args, stdin);
-    assert.equal(run.code, 0, `xl ${args.join(" ")} failed:\n${run.stderr}`);
-    return run.stdout;
-  }
-
-  async config(name: string, text: string): Promise<string> {
-    await Deno.writeTextFile(join(this.dir, `${name}.cfg`), text);
-    return `${name}.cfg`;
-  }
-
-  /** The list rows by name: [id, mem, vcpus, state, time]. */
-  async list(): Promise<Map<string, string[]>> {
-    const lines = (await this.ok(["list"])).trimEnd().split("\n");
-    assert.equal(
-      lines[0],
-      "Name                                        ID   Mem VCPUs\tState\tTime(s)",
-    );
-    const rows = new Map<string, string[]>();
-    for (const line of lines.slice(1)) {
-      const match = /^(\S+) +(\d+) +(\d+) +(\d+) {5}([rbpscd-]{6}) {2} *(\d+\.\d)$/.exec(line);
-      assert.ok(match, `a list row in Xen's format: ${JSON.stringify(line)}`);
-      assert.equal(line.length, 79, `columns at Xen's widths: ${JSON.stringify(line)}`);
-      rows.set(match[1], match.slice(2));
-    }
-    return rows;
-  }
-
-  async waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-async function withHost(body: (host: Host) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "xl-e2e-" });
-  const host = new Host(dir);
-  await Deno.writeFile(join(dir, "probe.elf"), await probeGuest());
-  try {
-    await body(host);
-  } finally {
-    const stop = await host.xl(["daemon", "stop"]);
-    if (stop.code !== 0 && !/not running/.test(stop.stderr)) {
-      console.error(`daemon stop failed: ${stop.stderr}`);
-    }
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-const GUEST = (name: string, cmdline: string, extra = "") =>
-  `# a test guest\nname = "${name}"\nmemory = 4\nkernel = "probe.elf"\ncmdline = "${cmdline}"\n${extra}`;
+import { dirname, join } from "node:path";
+import { GUEST, ROOT, withHost } from "./_xl_host.ts";
 
 Deno.test("xl: create, list, console, dmesg, info, destroy; the daemon runs least-privileged", async () => {
   await withHost(async (host) => {
@@ -152,7 +52,8 @@ Deno.test("xl: create, list, console, dmesg, info, destroy; the daemon runs leas
     const runDir = dirname(host.socket);
     assert.deepEqual(flags, [
       `--allow-read=${runDir},${
-        ["hypervisor", "public", "mmu", "cpu", "elf", "events"].map((p) => join(ROOT, p)).join(",")
+        ["hypervisor", "public", "mmu", "cpu", "elf", "events", "drivers"].map((p) => join(ROOT, p))
+          .join(",")
       }`,
       `--allow-write=${runDir}`,
       `--allow-net=unix:${host.socket},unix:${host.socket}.xenstored`,

@@ -73,7 +73,7 @@ export class BridgeDevice implements VifBridge {
   /** The bridge's name. */
   readonly name: string;
   /** Its filter chain, as configured. */
-  readonly filters: readonly FilterSpec[];
+  filters: readonly FilterSpec[];
   /** Worker restarts so far. */
   restarts = 0;
   readonly #ctx: BridgeContext;
@@ -204,6 +204,33 @@ export class BridgeDevice implements VifBridge {
   /** The bridge's counters (rejects while its worker is down). */
   metrics(): Promise<BridgeMetrics> {
     return this.#worker.metrics();
+  }
+
+  /**
+   * Gives a running bridge a filter chain (a vif naming rules joined a bridge that had none): a
+   * new worker with `filters`, on the same bell, with the learned addresses, takes every port
+   * over from the old one (frames waiting in the ports' queues are not lost). Rejects, leaving
+   * the old chain, if a filter cannot be loaded.
+   */
+  reconfigure(filters: readonly FilterSpec[]): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#error) throw new Error(`Bridge ${this.name} is down: ${this.#error}`);
+      const old = this.#worker;
+      const state = await old.save().catch(() => this.#state);
+      const events = BridgeDevice.#events(() => this);
+      const next = await BridgeWorker.start(
+        { name: this.name, filters, bell: old.bell, state },
+        events,
+      );
+      events.bind(next);
+      this.#worker = next; // before the old one stops, so its end is not taken for a failure
+      await old.stop();
+      for (const [port, link] of this.#ports) await next.attach(port, link);
+      this.filters = filters;
+      this.#ctx.log(
+        `bridge ${this.name}: filters now ${filters.map((f) => f.module).join(", ") || "none"}`,
+      );
+    });
   }
 
   /** Kills the worker as a crash would (fault injection); the bridge restarts. */

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { XenbusStateConnected } from "@paravirt/public";
+import { XenbusStateConnected, XENCONS_INTERFACE } from "@paravirt/public";
 import {
   CONSOLE_WORKER_URL,
   type ConsoleConnectArgs,
@@ -50,6 +50,8 @@ export class ConsoleDevice {
   restarts = 0;
   readonly #ctx: ConsoleContext;
   #worker: BackendWorker | undefined;
+  /** The ring page's words (to see whether the worker has read all the output). */
+  #words: Int32Array | undefined;
   #port = -1;
   #closed = false;
   #starting: Promise<void> | undefined;
@@ -99,6 +101,7 @@ export class ConsoleDevice {
     if (mfn < view.firstFrame || offset + 4096 > view.buffer.byteLength) {
       throw new RangeError(`Console frame ${mfn} is not in domain ${this.domid}'s memory`);
     }
+    this.#words = new Int32Array(view.buffer, offset, 1024);
     const doorbell = await createDoorbell(control);
     const worker = new BackendWorker({
       url: CONSOLE_WORKER_URL,
@@ -151,6 +154,26 @@ export class ConsoleDevice {
     await this.#starting;
     if (!this.#worker) throw new Error(`Console ${this.domid} is not running`);
     await this.#worker.call("input", bytes);
+  }
+
+  /**
+   * Waits until the worker has read every byte the guest wrote to its output ring (at most
+   * `timeoutMs`) and its output has reached {@link ConsoleDevice.output} — what a toolstack does
+   * before telling a console client that the domain has shut down.
+   */
+  async drain(timeoutMs = 1000): Promise<void> {
+    await this.#starting;
+    const words = this.#words;
+    if (!words || !this.#worker) return;
+    const cons = XENCONS_INTERFACE.offset.out_cons / 4;
+    const prod = XENCONS_INTERFACE.offset.out_prod / 4;
+    const deadline = performance.now() + timeoutMs;
+    while (Atomics.load(words, cons) !== Atomics.load(words, prod)) {
+      if (performance.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // The worker's output events come before its answer to a call made after it read the ring.
+    await this.#worker?.call("metrics", undefined, { timeoutMs }).catch(() => {});
   }
 
   /** The backend's counters. */

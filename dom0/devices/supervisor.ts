@@ -88,10 +88,12 @@ export interface AttachVifOptions {
 interface BridgeEntry {
   readonly device: Promise<BridgeDevice>;
   /** The filter chain as canonical JSON (what a later vif's files must match). */
-  readonly key: string;
+  key: string;
   /** Where its filters came from, for messages. */
-  readonly origin: string;
+  origin: string;
   users: number;
+  /** Settles once the bridge runs with the chain `key` names. */
+  ready: Promise<void>;
 }
 
 /** dom0's device supervisor. */
@@ -258,10 +260,11 @@ export class DeviceSupervisor {
       throw new RangeError(`MAC ${mac} is already on bridge ${spec.bridge}`);
     }
     while (mac === undefined || onBridge.has(mac)) mac = randomMac();
-    const entry = this.#joinBridge(spec.bridge, filters, `vif ${domid}/${devid}`);
+    const { entry, ready } = this.#joinBridge(spec.bridge, filters, `vif ${domid}/${devid}`);
     let device: Vif | undefined;
     try {
       const bridge = await entry.device;
+      await ready;
       if (this.#vifs.has(key)) throw new RangeError(`Domain ${domid} already has a vif ${devid}`);
       device = new Vif({
         domid,
@@ -321,31 +324,56 @@ export class DeviceSupervisor {
     });
   }
 
-  /** The bridge `name`, started with `filters` if it is not running; counts one more user. */
-  #joinBridge(name: string, filters: FilterSpec[] | undefined, who: string): BridgeEntry {
+  /**
+   * The bridge `name`, started with `filters` if it is not running; counts one more user. A
+   * running bridge without filters takes the `filters` a joining vif names; one with filters
+   * refuses different ones.
+   */
+  #joinBridge(
+    name: string,
+    filters: FilterSpec[] | undefined,
+    who: string,
+  ): { entry: BridgeEntry; ready: Promise<void> } {
     const key = JSON.stringify(filters ?? []);
     const entry = this.#bridges.get(name);
     if (entry) {
       if (filters !== undefined && entry.key !== key) {
-        throw new RangeError(
-          `Bridge ${name} already runs with other filters (set by ${entry.origin}); ` +
-            "a vif joining it must name the same rules and signatures, or none",
-        );
+        if (entry.key !== "[]") {
+          throw new RangeError(
+            `Bridge ${name} already runs with other filters (set by ${entry.origin}); ` +
+              "a vif joining it must name the same rules and signatures, or none",
+          );
+        }
+        entry.key = key;
+        entry.origin = who;
+        const step = entry.ready.then(async () => (await entry.device).reconfigure(filters));
+        // Only this vif fails if the new chain does not load; the bridge keeps none.
+        entry.ready = step.catch(() => {
+          if (entry.key === key) entry.key = "[]";
+        });
+        entry.users++;
+        return { entry, ready: step };
       }
       entry.users++;
-      return entry;
+      return { entry, ready: entry.ready };
     }
     const device = BridgeDevice.start(name, filters ?? [], {
       watchdog: this.#options.netWatchdog,
       restarts: this.#options.restarts,
       log: this.#log,
     });
-    const created: BridgeEntry = { device, key, origin: who, users: 1 };
+    const created: BridgeEntry = {
+      device,
+      key,
+      origin: who,
+      users: 1,
+      ready: device.then(() => {}),
+    };
     this.#bridges.set(name, created);
     device.catch(() => {
       if (this.#bridges.get(name) === created) this.#bridges.delete(name);
     });
-    return created;
+    return { entry: created, ready: created.ready };
   }
 
   /** One user fewer; the last one stops the bridge. */

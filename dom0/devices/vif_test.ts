@@ -307,3 +307,37 @@ Deno.test("vifs: bad lines, bad files and conflicts are refused, leaving nothing
     await s.cleanup();
   }
 });
+
+Deno.test("vifs: a vif naming rules gives a running bridge without filters its chain", async () => {
+  const s = await setup();
+  try {
+    const [a, b] = s.guests;
+    await Deno.writeTextFile(join(s.dir, "lab.rules"), "deny proto=udp dport=9\n");
+    await s.supervisor.attachVif(a.domain.id, "mac=00:16:3e:00:00:0a");
+    await s.connect(a);
+    assert.deepEqual((await s.supervisor.listBridges())[0].filters, []);
+    await s.supervisor.attachVif(b.domain.id, "mac=00:16:3e:00:00:0b, filter=lab.rules", {
+      baseDir: s.dir,
+    });
+    assert.deepEqual((await s.supervisor.listBridges())[0].filters, ["packet-filter"]);
+    await s.connect(b);
+    a.front!.send(s.udp(a, b, 9, "blocked"));
+    a.front!.send(s.udp(a, b, 7, "passed"));
+    const seen: string[] = [];
+    await s.until("the frame on port 7", () => {
+      seen.push(...s.payloads(b));
+      return seen.length > 0;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    seen.push(...s.payloads(b));
+    assert.deepEqual(seen, ["passed"]);
+    const metrics = await s.supervisor.bridgeMetrics("xenbr0");
+    assert.equal(metrics.filters.filters["packet-filter"]["rule.0"], 1);
+    assert.deepEqual(metrics.ports.map((p) => p.name).sort(), [
+      `vif${a.domain.id}.0`,
+      `vif${b.domain.id}.0`,
+    ]);
+  } finally {
+    await s.cleanup();
+  }
+});

@@ -21,6 +21,7 @@ import { runConsole } from "./console_attach.ts";
 import { type DevicePaths, ensureDaemon, parsePathList } from "./daemon_start.ts";
 import {
   formatBlockList,
+  formatBridgeList,
   formatInfo,
   formatList,
   formatNetworkList,
@@ -54,6 +55,7 @@ export const USAGE = `Usage: deno task xl [--socket <path>] <command> [args]
  network-detach [-f] <dom> <devid|mac>
                                unplug a vif
  network-list <dom>...         list vifs (Idx BE Mac Addr. handle state evt-ch ...)
+ bridge-list [-l]              ours: the bridges, their counters (-l: ports and filters)
  dmesg                         the hypervisor's log
  info                          information about the host
  daemon status|stop            the toolstack daemon (stop destroys every domain)
@@ -346,6 +348,17 @@ export async function main(args: string[]): Promise<number> {
         if (spec.ids) files[spec.ids] = await readAsUser(spec.ids, "signatures file");
         client = await connect(socket);
         await client.request({ op: "network-attach", domain, line, baseDir, files });
+        return 0;
+      }
+      case "bridge-list": {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: { long: { type: "boolean", short: "l" } },
+          allowPositionals: true,
+        });
+        if (positionals.length > 0) throw new UsageError(`unexpected ${positionals[0]}`);
+        client = await connect(socket);
+        out(formatBridgeList(await client.request({ op: "bridge-list" }), values.long));
         return 0;
       }
       case "dmesg": {

@@ -8,7 +8,7 @@
  */
 
 import type { DomainFlags, DomainSummary, HostInfo, SchedCreditEntry } from "@paravirt/hypervisor";
-import type { BlockListRow, DaemonStatus, NetworkListRow } from "./protocol.ts";
+import type { BlockListRow, BridgeListEntry, DaemonStatus, NetworkListRow } from "./protocol.ts";
 
 /** The first line of `xl list` (Xen's, tabs included). */
 export const LIST_HEADER =
@@ -198,6 +198,44 @@ export function formatNetworkList(rows: readonly NetworkListRow[]): string {
         left(r.backendPath, 30)
       }`,
     );
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** The header of `xl bridge-list` (ours). */
+export const BRIDGE_LIST_HEADER =
+  "Name                 Ports Forwarded   Flooded  Filtered  Alerts Restarts Filters";
+
+/**
+ * `xl bridge-list` (ours): one row per bridge — ports, frames forwarded and flooded, frames the
+ * filter chain dropped, alerts, worker restarts, the chain; `long` adds each port's counters and
+ * each filter's.
+ */
+export function formatBridgeList(bridges: readonly BridgeListEntry[], long = false): string {
+  const lines = [BRIDGE_LIST_HEADER];
+  for (const b of bridges) {
+    const m = b.metrics;
+    const n = (value: number | undefined, width: number) => right(value ?? "-", width);
+    lines.push(
+      `${left(b.name, 20)} ${n(m?.ports.length, 5)} ${n(m?.forwarded, 9)} ${n(m?.flooded, 9)} ${
+        n(m?.filters.dropped, 9)
+      } ${n(b.alerts, 7)} ${n(b.restarts, 8)} ${b.filters.join(",") || "-"}${
+        b.error ? ` (down: ${b.error})` : ""
+      }`,
+    );
+    if (!long || !m) continue;
+    for (const p of m.ports) {
+      lines.push(
+        `  port ${p.name}: in ${p.framesIn} frames ${p.bytesIn} bytes, out ${p.framesOut} ` +
+          `frames ${p.bytesOut} bytes, filtered ${p.filtered}, dropped ${p.dropsOut}` +
+          (p.broken ? `, broken: ${p.broken}` : ""),
+      );
+    }
+    for (const [name, counters] of Object.entries(m.filters.filters)) {
+      lines.push(
+        `  filter ${name}: ${Object.entries(counters).map(([k, v]) => `${k}=${v}`).join(" ")}`,
+      );
+    }
   }
   return lines.join("\n") + "\n";
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { DomainSummary, HostInfo } from "@paravirt/hypervisor";
 import {
   formatBlockList,
+  formatBridgeList,
   formatInfo,
   formatList,
   formatNetworkList,
@@ -198,5 +199,50 @@ Deno.test("format: block-list and network-list in Xen 4.17's printf formats", ()
     "Idx BE Mac Addr.         handle state evt-ch   tx-/rx-ring-ref BE-path                       \n" +
       "0   0  00:16:3e:00:00:0a     0     4      5    12/13          /local/domain/0/backend/vif/2/0\n" +
       "1   0  00:16:3e:7f:01:02     1     1     -1    -1/-1          /local/domain/0/backend/vif/2/1\n",
+  );
+});
+
+Deno.test("format: bridge-list, short and long", () => {
+  const port = (name: string, framesIn: number) => ({
+    name,
+    framesIn,
+    bytesIn: framesIn * 100,
+    framesOut: 3,
+    bytesOut: 300,
+    dropsOut: 0,
+    filtered: 1,
+    runts: 0,
+    local: 0,
+  });
+  const entries = [{
+    name: "lab",
+    filters: ["packet-filter"],
+    restarts: 1,
+    alerts: 2,
+    metrics: {
+      name: "lab",
+      forwarded: 40,
+      flooded: 2,
+      macs: 2,
+      macsRefused: 0,
+      macMoves: 0,
+      filters: {
+        inspected: 44,
+        dropped: 5,
+        errors: 0,
+        filters: { "packet-filter": { allowed: 39, denied: 5, "rule.0": 5 } },
+      },
+      ports: [port("vif1.0", 20), port("vif2.0", 24)],
+    },
+  }, { name: "down", filters: [], restarts: 6, alerts: 0, error: "worker keeps failing" }];
+  assert.equal(
+    formatBridgeList(entries),
+    "Name                 Ports Forwarded   Flooded  Filtered  Alerts Restarts Filters\n" +
+      "lab                      2        40         2         5       2        1 packet-filter\n" +
+      "down                     -         -         -         -       0        6 - (down: worker keeps failing)\n",
+  );
+  assert.match(
+    formatBridgeList(entries, true),
+    /^ {2}port vif2\.0: in 24 frames 2400 bytes, out 3 frames 300 bytes, filtered 1, dropped 0\n {2}filter packet-filter: allowed=39 denied=5 rule\.0=5\n/m,
   );
 });

@@ -12,6 +12,7 @@
  */
 
 import type { DomainSummary, HostInfo, SchedCreditEntry } from "@paravirt/hypervisor";
+import type { BridgeMetrics } from "@paravirt/drivers";
 import type { XlConfig } from "./config.ts";
 
 /** Text of the rules and signatures files a vif line names, by absolute path (`xl` reads them). */
@@ -35,6 +36,22 @@ export interface BlockListRow {
   readonly backendPath: string;
   /** The virtual device name as configured. */
   readonly vdev: string;
+}
+
+/** A bridge as `xl bridge-list` shows it (ours: Xen's bridges belong to the host's OS). */
+export interface BridgeListEntry {
+  /** Its name. */
+  readonly name: string;
+  /** Its filter chain's modules, in order. */
+  readonly filters: readonly string[];
+  /** Bridge worker restarts. */
+  readonly restarts: number;
+  /** Filter alerts raised. */
+  readonly alerts: number;
+  /** Why it is down, if it is. */
+  readonly error?: string;
+  /** Its counters (absent while its worker is down). */
+  readonly metrics?: BridgeMetrics;
 }
 
 /** A row of `xl network-list` (libxl's `libxl_nicinfo`: frontend values, -1 when absent). */
@@ -127,6 +144,8 @@ export type XlRequest =
   }
   /** A domain's vifs. */
   | { readonly op: "network-list"; readonly domain: DomRef }
+  /** The bridges, with their counters. */
+  | { readonly op: "bridge-list" }
   /** Attach to a domain's console (the connection becomes a stream). */
   | { readonly op: "console"; readonly domain: DomRef }
   /** Console input, on a console stream only. */
@@ -189,6 +208,8 @@ export interface XlResults {
   "network-detach": null;
   /** The domain's vifs. */
   "network-list": NetworkListRow[];
+  /** The bridges. */
+  "bridge-list": BridgeListEntry[];
   /** The domain attached to. */
   console: DomainSummary;
   /** Nothing. */

@@ -267,6 +267,8 @@ export class ToolstackServer {
         return null;
       case "network-list":
         return await ts.networkList(request.domain);
+      case "bridge-list":
+        return await ts.bridgeList();
       case "list": {
         const domains = request.domain === undefined
           ? await ts.list()

@@ -41,7 +41,7 @@ import {
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DomainAction, XlConfig } from "./config.ts";
-import type { BlockListRow, DeviceFiles, NetworkListRow } from "./protocol.ts";
+import type { BlockListRow, BridgeListEntry, DeviceFiles, NetworkListRow } from "./protocol.ts";
 import { Xenstored } from "../xenstore/daemon.ts";
 import { LocalClient } from "../xenstore/client.ts";
 import { registerDomain, type XenstoreDomain } from "../xenstore_domain.ts";
@@ -129,6 +129,8 @@ interface DomainRecord {
   console?: ConsoleDevice;
   /** Whether its last output came from the console ring (input then goes there too). */
   onRing: boolean;
+  /** Ring output waiting to be shown, in order (see {@link Toolstack.#ringOutput}). */
+  ringQueue: Promise<void>;
 }
 
 /** Options for a {@link Toolstack}. */
@@ -182,8 +184,13 @@ export class Toolstack {
     this.pcpu.onShutdown((domid, _name, reason) => {
       const record = this.#domains.get(domid);
       if (!record) return;
-      this.#tell(record, { kind: "end", why: "shutdown" });
-      const job = this.#applyPolicy(record, reason).catch((error) =>
+      const job = (async () => {
+        // What the guest left in its console ring is shown before the end.
+        await record.console?.drain();
+        await record.ringQueue;
+        this.#tell(record, { kind: "end", why: "shutdown" });
+        await this.#applyPolicy(record, reason);
+      })().catch((error) =>
         this.#log(`xl: d${domid} "${record.config.name}": policy failed: ${error.message}`)
       );
       this.#busy.add(job);
@@ -272,6 +279,7 @@ export class Toolstack {
       vifs,
       files: options.files ?? {},
       onRing: false,
+      ringQueue: Promise.resolve(),
     };
     this.#domains.set(summary.id, record);
     await this.#setUp(record);
@@ -294,11 +302,7 @@ export class Toolstack {
       );
       const console = await this.devices.attachConsole(domid);
       record.console = console;
-      console.output.listen((bytes) => {
-        if (this.#domains.get(domid) !== record) return;
-        record.onRing = true;
-        this.#output(record, bytes);
-      });
+      console.output.listen((bytes) => this.#ringOutput(record, bytes));
       for (const disk of record.disks) await this.#attachDisk(domid, disk);
       for (const [i, vif] of record.vifs.entries()) {
         record.vifs[i] = {
@@ -311,6 +315,20 @@ export class Toolstack {
       await this.#cleanups.get(domid);
       throw error;
     }
+  }
+
+  /**
+   * Shows output from the console ring. When the guest has just switched from `console_io`, its
+   * last `console_io` bytes may still sit in the pCPU's batch: a call to the pCPU first (its reply
+   * follows the console output it had) keeps the two in the guest's order.
+   */
+  #ringOutput(record: DomainRecord, bytes: Uint8Array): void {
+    record.ringQueue = record.ringQueue.then(async () => {
+      if (!record.onRing) await this.pcpu.list().catch(() => {});
+      if (this.#domains.get(record.domid) !== record) return;
+      record.onRing = true;
+      this.#output(record, bytes);
+    });
   }
 
   /** Whether this process may open `path` (read, and write unless `readOnly`). */
@@ -428,6 +446,7 @@ export class Toolstack {
       vifs: [...record.vifs],
       console: undefined,
       onRing: false,
+      ringQueue: Promise.resolve(),
     };
     this.#domains.set(summary.id, restarted);
     await this.#setUp(restarted);
@@ -659,6 +678,19 @@ export class Toolstack {
   /** Host information. */
   info(): Promise<HostInfo> {
     return this.pcpu.info();
+  }
+
+  /** `xl bridge-list`: the bridges and their counters. */
+  async bridgeList(): Promise<BridgeListEntry[]> {
+    const bridges = await this.devices.listBridges();
+    return await Promise.all(bridges.map(async (b) => ({
+      name: b.name,
+      filters: b.filters,
+      restarts: b.restarts,
+      alerts: b.alerts,
+      error: b.error,
+      metrics: await this.devices.bridgeMetrics(b.name).catch(() => undefined),
+    })));
   }
 
   /** Destroys every domain, ends every device and stops the pCPU. */

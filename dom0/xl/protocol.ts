@@ -272,6 +272,7 @@ const OPS = new Set([
   "network-attach",
   "network-detach",
   "network-list",
+  "bridge-list",
   "dmesg",
   "info",
   "status",

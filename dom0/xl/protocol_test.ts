@@ -69,3 +69,26 @@ Deno.test("protocol: requests are checked field by field", () => {
     /memoryMiB as a number/,
   );
 });
+
+Deno.test("protocol: every request type the server serves is accepted", () => {
+  for (
+    const request of [
+      { op: "block-attach", domain: "d", line: "vdev=xvda,target=a", baseDir: "/vm" },
+      { op: "block-detach", domain: "d", vdev: "xvda", force: true },
+      { op: "block-list", domain: "d" },
+      { op: "network-attach", domain: "d", line: "", baseDir: "/vm", files: { "/a": "x" } },
+      { op: "network-detach", domain: "d", device: "0" },
+      { op: "network-list", domain: "d" },
+      { op: "bridge-list" },
+    ]
+  ) assert.deepEqual(parseRequest(request), request);
+  assert.throws(
+    () => parseRequest({ op: "block-attach", domain: "d", line: "", baseDir: "rel" }),
+    /baseDir as an absolute path/,
+  );
+  assert.throws(
+    () => parseRequest({ op: "network-attach", domain: "d", line: "", baseDir: "/", files: [1] }),
+    /files as texts by absolute path/,
+  );
+  assert.throws(() => parseRequest({ op: "block-list" }), /needs domain as a string/);
+});

@@ -29,10 +29,18 @@ async function xenstore(host: Host, tool: string, ...args: string[]) {
 }
 
 const images = (dir: string) => ({ PARAVIRT_XL_IMAGES: join(dir, "images") });
+const imagesAndModules = (dir: string) => ({
+  PARAVIRT_XL_IMAGES: join(dir, "images"),
+  PARAVIRT_XL_MODULES: join(dir, "modules"),
+});
+/** A block backend module outside the repository (it imports `@paravirt/drivers` by name). */
+const MODULE = join(ROOT, "tests", "block", "fixtures", "my_block.ts");
 
 Deno.test("xl devices: config disks and vifs, hot-plug on a running guest, lists, destroy", async () => {
   await withHost(async (host) => {
     await Deno.mkdir(join(host.dir, "images"));
+    await Deno.mkdir(join(host.dir, "modules"));
+    await Deno.copyFile(MODULE, join(host.dir, "modules", "my_block.ts"));
     await Deno.writeFile(join(host.dir, "images", "a.img"), new Uint8Array(1 << 20));
     await Deno.writeFile(join(host.dir, "images", "b.img"), new Uint8Array(1 << 20));
     await Deno.writeTextFile(join(host.dir, "lab.rules"), "deny proto=udp dport=9\n");
@@ -84,6 +92,17 @@ Deno.test("xl devices: config disks and vifs, hot-plug on a running guest, lists
       new RegExp(`^51728 0   ${id} +1 +-1 +-1 +/local/domain/0/backend/vbd/${id}/51728$`, "m"),
     );
     assert.equal(await read(`/local/domain/0/backend/vbd/${id}/51728/mode`), "r\n");
+    // Other backends: a built-in one with a parameter, and a module from PARAVIRT_XL_MODULES.
+    await host.ok(["block-attach", "dev", "vdev=xvdc, backend=memory, size=1M"]);
+    await host.ok(["block-attach", "dev", "vdev=xvdd, backend=./modules/my_block.ts"]);
+    assert.equal(await read(`/local/domain/0/backend/vbd/${id}/51744/type`), "memory\n");
+    assert.equal(
+      await read(`/local/domain/0/backend/vbd/${id}/51760/type`),
+      "./modules/my_block.ts\n",
+    );
+    assert.equal(await read(`/local/domain/0/backend/vbd/${id}/51760/state`), "2\n", "it opened");
+    await host.ok(["block-detach", "dev", "xvdc"]);
+    await host.ok(["block-detach", "dev", "xvdd"]);
     await host.ok(["network-attach", "dev", "bridge=lab", "devid=5"]);
     const stderr = await host.fails(["network-attach", "dev", "bridge=lab, filter=other.rules"]);
     assert.match(stderr, /Bridge lab already runs with other filters \(set by vif \d+\/1\)/);
@@ -131,13 +150,16 @@ Deno.test("xl devices: config disks and vifs, hot-plug on a running guest, lists
     // The daemon may read and write the image directory (and no other of this host's files).
     const status = await host.ok(["daemon", "status"]);
     assert.match(status, new RegExp(`^images: ${join(host.dir, "images")}$`, "m"));
+    assert.match(status, new RegExp(`^modules: ${join(host.dir, "modules")}$`, "m"));
     const pid = Number(/^pid (\d+)/.exec(status)![1]);
     const argv = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0");
     const runDir = dirname(host.socket);
     const packages = ["hypervisor", "public", "mmu", "cpu", "elf", "events", "drivers"]
       .map((p) => join(ROOT, p));
     assert.deepEqual(argv.filter((a) => a.startsWith("--allow") || a === "-A"), [
-      `--allow-read=${[runDir, ...packages, join(host.dir, "images")].join(",")}`,
+      `--allow-read=${
+        [runDir, ...packages, join(host.dir, "images"), join(host.dir, "modules")].join(",")
+      }`,
       `--allow-write=${runDir},${join(host.dir, "images")}`,
       `--allow-net=unix:${host.socket},unix:${host.socket}.xenstored`,
     ]);
@@ -149,7 +171,7 @@ Deno.test("xl devices: config disks and vifs, hot-plug on a running guest, lists
       assert.ok(ls.code !== 0 || ls.stdout.trim() === "", `${kind}: ${ls.stdout}`);
     }
     assert.notEqual((await xenstore(host, "xenstore-read", `/local/domain/${id}/name`)).code, 0);
-  }, { env: images });
+  }, { env: imagesAndModules });
 });
 
 Deno.test("xl devices: a config whose devices cannot be attached creates nothing", async () => {
@@ -195,6 +217,16 @@ Deno.test("xl devices: a config whose devices cannot be attached creates nothing
     assert.match(
       await host.fails(["create", outside]),
       /Disk xvdb: the toolstack daemon may not read .*outside\.img; disk images must be under/,
+    );
+    // A backend module outside PARAVIRT_XL_MODULES (none here) is refused the same way.
+    await Deno.copyFile(MODULE, join(host.dir, "my_block.ts"));
+    const module = await host.config(
+      "module",
+      GUEST("module", "test=hello", "disk = [ 'vdev=xvda, backend=./my_block.ts' ]\n"),
+    );
+    assert.match(
+      await host.fails(["create", module]),
+      /Disk xvda: the toolstack daemon may not read the backend module .*my_block\.ts; backend modules must be under a directory of PARAVIRT_XL_MODULES/,
     );
     assert.deepEqual([...(await host.list()).keys()], ["Domain-0"]);
     const ls = await xenstore(host, "xenstore-ls", "/local/domain/0/backend");

@@ -167,3 +167,47 @@ Deno.test("toolstack: a console subscriber gets history, live output and the end
     await ts.close();
   }
 });
+
+Deno.test("toolstack: devices attach at create, hot-plugged ones survive a restart, all end with the domain", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ts-devices-" });
+  const ts = new Toolstack();
+  try {
+    await Deno.writeFile(`${dir}/a.img`, new Uint8Array(64 << 10));
+    await Deno.writeFile(`${dir}/b.img`, new Uint8Array(64 << 10));
+    const cfg = parseConfig(
+      'name = "dev"\nmemory = 4\nkernel = "probe.elf"\ncmdline = "test=spin n=2000000000"\n' +
+        "disk = [ 'vdev=xvda, target=a.img' ]\nvif = [ 'bridge=br' ]\n",
+      `${dir}/dev.cfg`,
+    ).config;
+    const first = await ts.create(cfg, await probeGuest());
+    assert.deepEqual((await ts.blockList("dev")).map((r) => r.devid), [51712]);
+    const [vif] = await ts.networkList("dev");
+    assert.match(vif.mac, /^00:16:3e:/);
+    await ts.blockAttach("dev", "vdev=xvdb, target=b.img, access=ro", dir);
+    await ts.networkAttach("dev", "bridge=br, mac=00:16:3e:00:00:77", dir);
+    await ts.networkDetach("dev", "0");
+    assert.ok(ts.devices.console(first.id), "every domain has its console backend");
+
+    await ts.shutdown("dev", SHUTDOWN_reboot); // on_reboot = restart: a new domain
+    await until(async () => (await ts.list()).some((d) => d.name === "dev" && d.id !== first.id));
+    await ts.settled();
+    const second = await ts.find("dev");
+    assert.deepEqual((await ts.blockList("dev")).map((r) => r.devid), [51712, 51728]);
+    assert.deepEqual(
+      (await ts.networkList("dev")).map((r) => [r.devid, r.mac]),
+      [[1, "00:16:3e:00:00:77"]],
+      "the vif it had (its MAC and devid), not the one detached",
+    );
+    assert.deepEqual(ts.devices.listDisks(first.id), [], "the old domain's devices ended");
+    assert.ok(ts.devices.console(second.id));
+
+    await ts.destroy("dev");
+    assert.deepEqual(ts.devices.listDisks(), []);
+    assert.deepEqual(ts.devices.listVifs(), []);
+    assert.deepEqual(await ts.bridgeList(), []);
+    assert.equal(ts.devices.console(second.id), undefined);
+  } finally {
+    await ts.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -14,10 +14,13 @@
  * - {@link parseConfig}, {@link loadConfig}, {@link ConfigError}: xl.cfg files.
  * - {@link Toolstack}: domains created from configs on a pCPU, console history, policy.
  * - {@link ToolstackServer}, {@link XlClient}: the toolstack daemon's protocol, both sides.
- * - {@link formatList}, {@link formatSchedCredit}, {@link formatInfo}: Xen's output formats.
+ * - {@link formatList}, {@link formatSchedCredit}, {@link formatInfo}, {@link formatBlockList},
+ *   {@link formatNetworkList}: Xen's output formats.
  * - {@link DeviceSupervisor}: backend devices in workers with their own permissions — block
- *   (`xl block-attach/detach/list`, {@link parseDiskSpec}) and the console ring — with the xenbus
- *   handshake, a heartbeat watchdog and restarts.
+ *   (`xl block-attach/detach/list`, {@link parseDiskSpec}), network (`xl network-attach/detach/
+ *   list`, {@link parseVifSpec}; vifs on bridges created on demand with the filter chain of
+ *   {@link parseRulesFile} and {@link parseSignaturesFile}) and the console ring — with the xenbus
+ *   handshake, watchdogs and restarts.
  *
  * ```ts
  * import { LocalClient, Xenstored } from "@paravirt/dom0";
@@ -64,6 +67,10 @@ export * from "./xl/format.ts";
 export * from "./xl/socket_path.ts";
 export * from "./xl/daemon_start.ts";
 export * from "./devices/disk_spec.ts";
+export * from "./devices/vif_spec.ts";
+export * from "./devices/bridge_files.ts";
+export * from "./devices/bridge_device.ts";
+export * from "./devices/vif.ts";
 export * from "./devices/vdev.ts";
 export * from "./devices/backend_worker.ts";
 export * from "./devices/vbd.ts";

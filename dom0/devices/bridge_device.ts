@@ -175,7 +175,10 @@ export class BridgeDevice implements VifBridge {
   }
 
   /** Creates a port's queues (on the bridge's bell, which every worker of this bridge shares). */
-  createLink(portBell: { buffer: SharedArrayBuffer; slot: number }, options?: PortLinkOptions) {
+  createLink(
+    portBell: { buffer: SharedArrayBuffer; slot: number },
+    options?: PortLinkOptions,
+  ): PortLinkHandle {
     return this.#worker.createLink(portBell, options);
   }
 

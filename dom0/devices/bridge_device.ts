@@ -65,6 +65,9 @@ export interface BridgeInfo {
 
 /** Alerts kept per bridge for the toolstack (the newest win). */
 const KEPT_ALERTS = 256;
+/** Alerts logged one by one before only one in {@link LOG_ALERTS_EVERY} is. */
+const LOG_ALERTS_FIRST = 20;
+const LOG_ALERTS_EVERY = 1000;
 /** How many watchdog rounds between two saves of the learned addresses. */
 const SAVE_EVERY = 5;
 
@@ -146,8 +149,14 @@ export class BridgeDevice implements VifBridge {
     if (this.#alerts.length > KEPT_ALERTS) {
       this.#alerts.splice(0, this.#alerts.length - KEPT_ALERTS);
     }
-    for (const alert of alerts) {
-      this.#ctx.log(`bridge ${this.name}: alert ${alert.filter}/${alert.rule}: ${alert.detail}`);
+    // The log gets the first alerts, then one in LOG_ALERTS_EVERY (a busy signature would flood it).
+    for (const [i, alert] of alerts.entries()) {
+      const n = this.#alertCount - alerts.length + i + 1;
+      if (n > LOG_ALERTS_FIRST && n % LOG_ALERTS_EVERY !== 0) continue;
+      this.#ctx.log(
+        `bridge ${this.name}: alert ${n} ${alert.filter}/${alert.rule}: ${alert.detail}` +
+          (n === LOG_ALERTS_FIRST ? ` (from now on one in ${LOG_ALERTS_EVERY} is logged)` : ""),
+      );
     }
   }
 

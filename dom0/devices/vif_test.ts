@@ -190,7 +190,7 @@ Deno.test("vifs: Xen's nodes, a bridge with the rules file's filter, frames, net
     assert.equal((await s.supervisor.vifMetrics(a.domain.id, 0))!.txFrames, 3);
     await s.until(
       "the alert",
-      () => s.logs.some((l) => /alert intrusion-detector\/secret/.test(l)),
+      () => s.logs.some((l) => /alert 1 intrusion-detector\/secret/.test(l)),
     );
     assert.equal((await s.supervisor.bridgeAlerts("lab"))[0].rule, "secret");
   } finally {

@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { guestImagePath } from "@paravirt/guests";
 import type { Host } from "./_xl_host.ts";
-import { withHost } from "./_xl_host.ts";
+import { ROOT, withHost } from "./_xl_host.ts";
 
 /** Word `word` of sector `sector` of disktest's pattern under `seed` (its header's formula). */
 function patternWord(seed: number, sector: number, word: number): number {
@@ -220,4 +220,24 @@ Deno.test("xl + PV kernel: two guests on one bridge exchange frames; a rule bloc
     await host.ok(["destroy", "pong"]);
     assert.equal((await host.ok(["bridge-list"])).split("\n").length, 2, "the header only");
   }, { env });
+});
+
+Deno.test("xl + PV kernel: the split-driver example configs", async () => {
+  await withHost(async (host) => {
+    const examples = join(ROOT, "dom0", "xl", "examples");
+    const disk = await host.xl(["create", "-c", join(examples, "disktest.cfg")]);
+    assert.equal(disk.code, 0, disk.stderr);
+    assert.match(disk.stdout, /disktest: verified sectors=8192 /);
+    assert.match(
+      disk.stdout,
+      new RegExp(`app disktest: done checksum=${disktestChecksum(1, 8192)}`),
+    );
+    await host.ok(["create", join(examples, "ponger.cfg")]);
+    const ping = await host.xl(["create", "-c", join(examples, "pinger.cfg")]);
+    assert.equal(ping.code, 0, ping.stderr);
+    assert.match(ping.stdout, /nettest: ping rounds=100 /);
+    assert.equal(await shutDown(host, "ponger"), "---s--");
+    assert.match(await host.ok(["console", "ponger"]), /nettest: pong rounds=100 blocked_seen=0/);
+    assert.match(await host.ok(["bridge-list", "-l"]), /filter packet-filter: .*rule\.0=5/);
+  });
 });

@@ -12,7 +12,7 @@
  *   a signatures file's detector counts frames; destroying them removes every node and the bridge.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { guestImagePath } from "@paravirt/guests";
 import type { Host } from "./_xl_host.ts";
 import { ROOT, withHost } from "./_xl_host.ts";
@@ -116,7 +116,7 @@ Deno.test("xl + PV kernel: a disk line, disktest against a file image, the image
   }, { env });
 });
 
-Deno.test("xl + PV kernel: hot-plug into a paused guest; attach, list, detach on a running one; ring console input", async () => {
+Deno.test("xl + PV kernel: hot-plug into a paused guest; detach a connected disk, attach, list, detach on a running one; ring console input", async () => {
   await withHost(async (host) => {
     await prepare(host);
     await Deno.writeFile(join(host.dir, "images", "late.img"), new Uint8Array(256 << 10));
@@ -133,16 +133,34 @@ Deno.test("xl + PV kernel: hot-plug into a paused guest; attach, list, detach on
       [],
     );
 
-    // A running guest (echo waits for console lines; its console is the ring).
+    // A running guest: disktest on its disk, and echo waiting for a console line (on the ring).
+    await Deno.writeFile(join(host.dir, "images", "live.img"), new Uint8Array(128 << 10));
     await host.ok([
       "create",
-      await host.config("echo", PV("echo", "app=echo lines=1 timeout_ms=60000 console=auto")),
+      await host.config(
+        "echo",
+        PV(
+          "echo",
+          "app=disktest,echo seed=5 lines=1 timeout_ms=60000 console=auto",
+          "disk = [ 'vdev=xvda, target=images/live.img' ]\n",
+        ),
+      ),
     ]);
     await host.waitFor(
-      "echo to switch to the ring",
+      "disktest to finish while echo waits",
       async () =>
-        /console: on the ring/.test(await host.ok(["console", "echo"], new Uint8Array([0x1d]))),
+        /app disktest: done/.test(await host.ok(["console", "echo"], new Uint8Array([0x1d]))),
+      60_000,
     );
+    assert.match((await host.ok(["block-list", "echo"])).split("\n")[1], /^51712 0 +\d+ +4 /);
+    // Detaching a connected disk: the backend closes, the guest's blkfront closes too.
+    const t0 = performance.now();
+    await host.ok(["block-detach", "echo", "xvda"]);
+    assert.ok(performance.now() - t0 < 8000, "the frontend closed (no forced detach)");
+    const log = await Deno.readTextFile(join(dirname(host.socket), "xld.log"));
+    assert.doesNotMatch(log, /did not close/);
+    assert.match(log, /vbd\/\d+\/51712: connected/);
+    assert.equal((await host.ok(["block-list", "echo"])).split("\n").length, 2);
     await host.ok(["block-attach", "echo", "vdev=xvdb", "access=ro", "target=images/spare.img"]);
     const id = await host.id("echo");
     assert.match(

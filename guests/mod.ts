@@ -35,7 +35,14 @@ export const GUEST_IMAGE_NAMES: readonly GuestImageName[] = [
 ];
 
 /** The U-mode applications embedded in `pvkernel`, in the order of its `kernel/apps.S`. */
-export const PV_APP_NAMES: readonly string[] = ["hello", "primes", "pingpong", "memtest"];
+export const PV_APP_NAMES: readonly string[] = [
+  "hello",
+  "primes",
+  "pingpong",
+  "memtest",
+  "disktest",
+  "nettest",
+];
 
 /** Name of one built guest image. */
 export type GuestImageName =

@@ -2,14 +2,18 @@
  * console.c — printk and panic of console.h.
  *
  * Rules of use: see console.h. Before pvops_select has run (pv == NULL) output goes straight
- * to the SBI legacy console, which both the board's firmware and the hypervisor serve.
+ * to the SBI legacy console, which both the board's firmware and the hypervisor serve. With
+ * console=ring (consfront.h) output goes to the console ring once it is up, and back to the
+ * pv-ops console if the ring fails.
  */
 #include "console.h"
 
+#include "consfront.h"
 #include "pvops.h"
 #include "sbi.h"
 
 void console_write(const char *buf, size_t len) {
+  if (consfront_active() && consfront_write(buf, len)) return;
   if (pv != NULL) {
     pv->console_write(buf, len);
     return;

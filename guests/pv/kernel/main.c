@@ -11,6 +11,7 @@
  */
 #include "apps.h"
 #include "boot.h"
+#include "consfront.h"
 #include "console.h"
 #include "csr.h"
 #include "events.h"
@@ -41,6 +42,7 @@ void kmain(uint32_t path, const struct start_info *si) {
   frame_init(boot.nr_pages, boot.first_free_pfn);
   paging_init();
   if (pv->paravirtualized) events_init();
+  consfront_init(boot.cmdline);
   timer_init();
   thread_init();
   printk("pvkernel: ready: %u free frames, time %llu ns\n", frame_free_count(), now_ns());

@@ -411,6 +411,10 @@ static void step(struct blkfront *d) {
         teardown(d, be == XenbusStateUnknown ? "the backend is gone" : "the backend is closing");
         switch_state(d, XenbusStateClosed);
       }
+      /* Both ends closed: ask to be set up again (the backend answers with InitWait). */
+      if (be == XenbusStateClosed && d->state == XenbusStateClosed) {
+        switch_state(d, XenbusStateInitialising);
+      }
       break;
     default:
       break;

@@ -77,6 +77,13 @@ static void notify(struct netfront *d) {
   if (d->port >= 0) pv->evtchn_send((uint32_t)d->port);
 }
 
+static void switch_state(struct netfront *d, uint32_t state) {
+  int rc = xenbus_switch_state(XS_TX_NONE, d->dir, state);
+  if (rc != 0) printk("pvkernel: netfront %u: writing state %s failed: %d\n", d->devid,
+                      xenbus_state_name(state), rc);
+  d->state = state;
+}
+
 static bool connected(const struct netfront *d) {
   return d->rings_up && d->backend_state == XenbusStateConnected;
 }
@@ -326,7 +333,7 @@ static void step(struct netfront *d) {
     case XenbusStateInitWait:
       if (d->rings_up) {
         teardown(d, "the backend restarted");
-        d->state = XenbusStateClosed;
+        switch_state(d, XenbusStateClosed);
       }
       if (d->state == XenbusStateInitialising || d->state == XenbusStateClosed) {
         read_features(d);
@@ -349,9 +356,11 @@ static void step(struct netfront *d) {
     case XenbusStateUnknown:
       if (d->rings_up) {
         teardown(d, be == XenbusStateUnknown ? "the backend is gone" : "the backend is closing");
-        int rc = xenbus_switch_state(XS_TX_NONE, d->dir, XenbusStateClosed);
-        if (rc != 0) printk("pvkernel: netfront %u: writing state failed: %d\n", d->devid, rc);
-        d->state = XenbusStateClosed;
+        switch_state(d, XenbusStateClosed);
+      }
+      /* Both ends closed: ask to be set up again (the backend answers with InitWait). */
+      if (be == XenbusStateClosed && d->state == XenbusStateClosed) {
+        switch_state(d, XenbusStateInitialising);
       }
       break;
     default:
@@ -362,10 +371,9 @@ static void step(struct netfront *d) {
 static void netfront_thread(void *arg) {
   struct netfront *d = arg;
   char path[XS_PATH_MAX + 8];
-  int rc = xenbus_switch_state(XS_TX_NONE, d->dir, XenbusStateInitialising);
-  d->state = XenbusStateInitialising;
+  switch_state(d, XenbusStateInitialising);
   format(path, sizeof(path), "%s/state", d->backend);
-  if (rc == 0) rc = xs_watch_add(&d->watch, path, &d->state_wq);
+  int rc = xs_watch_add(&d->watch, path, &d->state_wq);
   if (rc != 0) {
     printk("pvkernel: netfront %u: starting the handshake failed: %d\n", d->devid, rc);
     d->failed = true;

@@ -1,12 +1,19 @@
 /**
- * The control domain's services. Today: xenstored, Xen's configuration database, speaking
- * `io/xs_wire.h` to host tools on a Unix socket and to guests on their xenstore ring pages.
+ * The control domain's services: xenstored, Xen's configuration database, speaking
+ * `io/xs_wire.h` to host tools on a Unix socket and to guests on their xenstore ring pages; and
+ * the `xl` toolstack — its xl.cfg config format, the toolstack that owns the pCPU and applies
+ * each domain's shutdown policy, the daemon's control protocol on a Unix socket, and the `xl`
+ * command line (`deno task xl`).
  *
  * - {@link Xenstored}: the daemon (store, permissions, quotas, watches, transactions, domains).
  * - {@link serveUnixSocket}: the socket transport (Debian's `xenstore-*` tools work against it
  *   with `XENSTORED_PATH` pointing at the socket).
  * - {@link RingServer}, {@link RingBinder}: the guest ring transport the hypervisor plugs in.
  * - {@link LocalClient}: an in-process dom0 client.
+ * - {@link parseConfig}, {@link loadConfig}, {@link ConfigError}: xl.cfg files.
+ * - {@link Toolstack}: domains created from configs on a pCPU, console history, policy.
+ * - {@link ToolstackServer}, {@link XlClient}: the toolstack daemon's protocol, both sides.
+ * - {@link formatList}, {@link formatSchedCredit}, {@link formatInfo}: Xen's output formats.
  *
  * ```ts
  * import { LocalClient, Xenstored } from "@paravirt/dom0";
@@ -14,6 +21,15 @@
  * const client = new LocalClient(xenstored);
  * client.write("/local/domain/1/name", "guest");
  * console.log(client.read("/local/domain/1/name")); // "guest"
+ * ```
+ *
+ * ```ts ignore
+ * import { loadConfig, Toolstack } from "@paravirt/dom0";
+ * const { config, kernel } = await loadConfig("guest.cfg");
+ * const toolstack = new Toolstack();
+ * const domain = await toolstack.create(config, kernel);
+ * console.log(domain.id, domain.state);
+ * await toolstack.close();
  * ```
  *
  * @module
@@ -33,3 +49,12 @@ export * from "./xenstore/socket.ts";
 export * from "./xenstore/client.ts";
 export * from "./domain_control.ts";
 export * from "./xenstore_guest.ts";
+export * from "./xl/config_syntax.ts";
+export * from "./xl/config.ts";
+export * from "./xl/toolstack.ts";
+export * from "./xl/protocol.ts";
+export * from "./xl/server.ts";
+export * from "./xl/client.ts";
+export * from "./xl/format.ts";
+export * from "./xl/socket_path.ts";
+export * from "./xl/daemon_start.ts";

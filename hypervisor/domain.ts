@@ -56,6 +56,8 @@ export class Domain {
   readonly privileged: boolean;
   /** The region holding all of its frames. */
   readonly region: MemoryRegion;
+  /** A data view of {@link region} (for the hypervisor's writes into shared pages). */
+  readonly view: DataView;
   /** The address space its vCPUs see: its own region only. */
   readonly memory: PhysicalMemory = new PhysicalMemory();
   /** Validated page tables. */
@@ -116,6 +118,7 @@ export class Domain {
     this.#frames = machine.frames;
     this.region = machine.allocateRegion(params.maxPages + SPECIAL_FRAMES);
     this.memory.addRegion(this.region);
+    this.view = new DataView(this.region.buffer);
     this.m2p = new Int32Array(params.maxPages).fill(-1);
     this.paging = new Paging(id, machine.frames, machine.memory);
     this.paging.onPromote = () => this.memory.flushTranslations();

@@ -14,6 +14,7 @@ import {
   ACCESS_LOAD,
   ACCESS_STORE,
   FRAME_WATCHED,
+  TLB_ENTRIES,
   XLATE_RAM,
   XLATE_RAM_WATCHED,
 } from "@paravirt/mmu";
@@ -37,9 +38,28 @@ export class GuestMemory {
     this.#hart = hart;
   }
 
-  /** Translates `va`; returns the byte offset into region `this.#region()`. */
+  /**
+   * Translates `va`; returns the byte offset into the region `mmu.region` names. Hits in the
+   * vCPU's own TLB (the set for S-mode accesses of this kind) skip the page walk.
+   */
   #translate(va: number, kind: number): number {
-    const status = this.#hart.mmu.translate(va | 0, kind, PRIV_S);
+    const mmu = this.#hart.mmu;
+    const set = mmu.set(kind, PRIV_S);
+    const vpn = va >>> 12;
+    const slot = vpn & (TLB_ENTRIES - 1);
+    if (set.tag[slot] === vpn) {
+      const words = set.words[slot];
+      const regions = this.#hart.memory.regions;
+      for (let i = 0; i < regions.length; i++) {
+        if (regions[i].words === words) {
+          mmu.region = i;
+          mmu.offset = set.offset[slot] + (va & 4095);
+          mmu.address = regions[i].base + mmu.offset;
+          return mmu.offset;
+        }
+      }
+    }
+    const status = mmu.translate(va | 0, kind, PRIV_S);
     if (status !== XLATE_RAM && status !== XLATE_RAM_WATCHED) throw new GuestFault(va);
     return this.#hart.mmu.offset;
   }

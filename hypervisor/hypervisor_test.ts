@@ -168,3 +168,16 @@ Deno.test("a second vCPU: initialise with a validated root, run, count atomicall
   assert.deepEqual(failures(output), [], output);
   assert.equal(reason, SHUTDOWN_poweroff);
 });
+
+Deno.test("IPIs, masking, unmask, status, poll timeouts and multicalls", async () => {
+  const { output, reason } = await runProbe("test=events2");
+  assert.deepEqual(failures(output), [], output);
+  assert.equal(reason, SHUTDOWN_poweroff);
+});
+
+Deno.test("grant-table frames (setup, query, never page tables) and the SBI base/legacy calls", async () => {
+  const { output, reason } = await runProbe("test=grants");
+  assert.deepEqual(failures(output), [], output);
+  assert.match(output, /!\n/, "legacy putchar reached the console");
+  assert.equal(reason, SHUTDOWN_poweroff);
+});

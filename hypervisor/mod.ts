@@ -8,6 +8,8 @@
  * - {@link Domain}, {@link Vcpu}: what the toolstack reads (state, memory, CPU time, console).
  * - {@link buildPvDomain}, {@link checkKernel}, {@link BuildError}: the domain builder.
  * - {@link CreditScheduler}, the {@link Scheduler} interface and its conformance suite.
+ * - {@link Pcpu}: the hypervisor hosted in a worker (a physical CPU) off the main thread, driven
+ *   through async domctl/sysctl-style calls (`pcpu_protocol.ts` lists them).
  *
  * ```ts ignore
  * import { Hypervisor } from "@paravirt/hypervisor";
@@ -37,3 +39,5 @@ export * from "./scheduler/credit.ts";
 export * from "./scheduler/conformance.ts";
 export type { Hypercall, HypercallHost } from "./hypercalls/host.ts";
 export { probeGuest } from "./probe_guest.ts";
+export * from "./pcpu.ts";
+export * from "./pcpu_protocol.ts";

@@ -55,6 +55,7 @@ export const schedOp: Hypercall = (host, domain, vcpu, args) => {
       vcpu.pollPorts = ports;
       vcpu.pollDeadline = timeout === 0 ? Infinity : timeout;
       host.block(vcpu, "poll");
+      host.timersChanged(vcpu);
       return 0;
     }
     default:

@@ -386,6 +386,111 @@ static int test_evtchn(void) {
   return finish();
 }
 
+static volatile unsigned ipi_events;
+static unsigned ipi_port;
+static void on_ipi(unsigned port) {
+  if (port == ipi_port) ipi_events++;
+}
+
+/* IPIs, masking, status, poll timeouts and multicalls. */
+static int test_events2(void) {
+  struct evtchn_bind_ipi ipi = {0, 0};
+  long rc = hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_ipi, (unsigned long)&ipi, 0, 0, 0);
+  check("bind an IPI", rc == 0 && ipi.port > 0, rc);
+  ipi_port = ipi.port;
+  event_handler = on_ipi;
+  shared->vcpu0_evtchn_upcall_mask = 0;
+  csr_set(sie, 1 << 9);
+  csr_set(sstatus, 2);
+  struct evtchn_port_op op = {ipi.port};
+  hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (unsigned long)&op, 0, 0, 0);
+  check("an IPI to ourselves arrives as an upcall", ipi_events == 1, ipi_events);
+  /* Mask the port: the event pends without an upcall; unmasking delivers it. */
+  __atomic_fetch_or((volatile uint32_t *)shared->evtchn_mask + ipi.port / 32, 1u << (ipi.port % 32),
+                    __ATOMIC_SEQ_CST);
+  hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (unsigned long)&op, 0, 0, 0);
+  check("a masked port holds its event", ipi_events == 1, ipi_events);
+  /* EVTCHNOP_unmask clears the mask bit itself (a guest that clears it by hand must deliver
+     what is pending itself, as Linux does). */
+  hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_unmask, (unsigned long)&op, 0, 0, 0);
+  check("unmask delivers it", ipi_events == 2, ipi_events);
+  struct evtchn_status status = {DOMID_SELF, ipi.port, 0, 0, 0, 0};
+  rc = hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_status, (unsigned long)&status, 0, 0, 0);
+  check("status says IPI", rc == 0 && status.status == EVTCHNSTAT_ipi, status.status);
+  status.port = start->store_evtchn;
+  rc = hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_status, (unsigned long)&status, 0, 0, 0);
+  check("the store port is unbound, for dom0", rc == 0 && status.status == EVTCHNSTAT_unbound && status.u_dom == 0, status.status);
+  /* Poll: a timeout in the future returns after it. */
+  uint32_t port = start->console_evtchn;
+  uint64_t t0 = system_time_ns();
+  struct sched_poll poll = {(unsigned long)&port, 1, t0 + 3000000};
+  rc = hypercall(__HYPERVISOR_sched_op, SCHEDOP_poll, (unsigned long)&poll, 0, 0, 0);
+  uint64_t waited = system_time_ns() - t0;
+  check("poll waits for its timeout", rc == 0 && waited >= 3000000, (long)(waited / 1000));
+  /* Multicall: results land in the entries; a nested multicall is refused. */
+  static struct multicall_entry calls[3];
+  calls[0].op = __HYPERVISOR_xen_version;
+  calls[0].args[0] = XENVER_pagesize;
+  calls[1].op = 77;
+  calls[2].op = __HYPERVISOR_multicall;
+  rc = hypercall(__HYPERVISOR_multicall, (unsigned long)calls, 3, 0, 0, 0);
+  check("multicall runs every entry", rc == 0 && calls[0].result == 4096 && calls[1].result == -(int64_t)ENOSYS &&
+        calls[2].result == -(int64_t)EINVAL, (long)calls[0].result);
+  rc = hypercall(__HYPERVISOR_multicall, (unsigned long)calls, 100000, 0, 0, 0);
+  check("a huge multicall: EINVAL", rc == -EINVAL, rc);
+  return finish();
+}
+
+/* Grant-table frames and the SBI calls besides the timer. */
+static int test_grants_sbi(void) {
+  uint64_t frames[4] = {0, 0, 0, 0};
+  struct gnttab_setup_table setup = {DOMID_SELF, 4, 0, (unsigned long)frames};
+  long rc = hypercall(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, (unsigned long)&setup, 1, 0, 0);
+  check("setup_table gives 4 frames", rc == 0 && setup.status == GNTST_okay && frames[3] != 0, setup.status);
+  rc = set_va(scratch_page(7), pte_value(frames[0], PTE_V | PTE_R | PTE_W | PTE_A | PTE_D));
+  check("the first grant frame maps writable", rc == 0, rc);
+  volatile struct grant_entry_v1 *table = scratch_page(7);
+  table[1].frame = va_to_mfn(scratch_page(8));
+  table[1].domid = 0;
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  table[1].flags = GTF_permit_access;
+  check("a grant entry is written", table[1].flags == GTF_permit_access, 0);
+  rc = mmuext(MMUEXT_PIN_L1_TABLE, frames[0]);
+  check("a grant frame can never become a page table", rc == -EINVAL, rc);
+  setup.nr_frames = 99;
+  hypercall(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, (unsigned long)&setup, 1, 0, 0);
+  check("too many frames: general error", setup.status == GNTST_general_error, setup.status);
+  setup.dom = 5;
+  setup.nr_frames = 1;
+  hypercall(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, (unsigned long)&setup, 1, 0, 0);
+  check("another domain's table: bad domain", setup.status == GNTST_bad_domain, setup.status);
+  struct gnttab_query_size query = {DOMID_SELF, 0, 0, 0};
+  rc = hypercall(__HYPERVISOR_grant_table_op, GNTTABOP_query_size, (unsigned long)&query, 1, 0, 0);
+  check("query_size", rc == 0 && query.nr_frames == 4 && query.max_nr_frames == 4, query.nr_frames);
+  rc = hypercall(__HYPERVISOR_grant_table_op, GNTTABOP_query_size, (unsigned long)&query, 2, 0, 0);
+  check("a count other than 1: EINVAL", rc == -EINVAL, rc);
+  rc = hypercall(__HYPERVISOR_grant_table_op, 42, (unsigned long)&query, 1, 0, 0);
+  check("an unknown grant op: ENOSYS", rc == -ENOSYS, rc);
+
+  struct sbiret r = sbi_call(0x10, 0, 0, 0);
+  check("SBI spec version 2.0", r.error == 0 && r.value == 0x2000000, r.value);
+  r = sbi_call(0x10, 1, 0, 0);
+  check("SBI implementation id", r.error == 0 && r.value == 0x7061, r.value);
+  r = sbi_call(0x10, 3, 0x12345678, 0);
+  check("probing an absent extension gives 0", r.error == 0 && r.value == 0, r.value);
+  r = sbi_call(0x10, 99, 0, 0);
+  check("an unknown base function: not supported", r.error == -2, r.error);
+  r = sbi_call(0x735049, 0, 0, 0);
+  check("an unknown extension: not supported", r.error == -2, r.error);
+  r = sbi_call(0x53525354, 0, 7, 0);
+  check("SRST with a bad type: invalid parameter", r.error == -3, r.error);
+  sbi_call(0x01, 0, '!', 0);
+  sbi_call(0x01, 0, '\n', 0);
+  r = sbi_call(0x02, 0, 0, 0);
+  check("legacy getchar with no input gives -1", r.error == -1, r.error);
+  return finish();
+}
+
 static int test_console(void) {
   print("echo ready\n");
   char buf[64];
@@ -593,6 +698,8 @@ int test_main(void) {
   if (arg_is("test", "console")) return test_console();
   if (arg_is("test", "nullcall")) return test_nullcall();
   if (arg_is("test", "smp")) return test_smp();
+  if (arg_is("test", "events2")) return test_events2();
+  if (arg_is("test", "grants")) return test_grants_sbi();
   if (arg_is("test", "xenstore")) return test_xenstore();
   if (arg_is("test", "idle")) {
     printf_lite("main at %d us\n", (long)(main_time_ns / 1000));

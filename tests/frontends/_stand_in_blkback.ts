@@ -17,12 +17,6 @@
  */
 
 import {
-  BLKIF_OP_DISCARD,
-  BLKIF_OP_FLUSH_DISKCACHE,
-  BLKIF_OP_INDIRECT,
-  BLKIF_OP_READ,
-  BLKIF_OP_WRITE,
-  BLKIF_OP_WRITE_BARRIER,
   GNTST_okay,
   XenbusStateClosed,
   XenbusStateClosing,
@@ -38,6 +32,13 @@ import type { Doorbell } from "@paravirt/events";
 import type { Domain } from "@paravirt/hypervisor";
 import type { FrontendHost } from "./_harness.ts";
 
+// io/blkif.h numbers (Xen's), until @paravirt/public carries them on this branch.
+const BLKIF_OP_READ = 0;
+const BLKIF_OP_WRITE = 1;
+const BLKIF_OP_WRITE_BARRIER = 2;
+const BLKIF_OP_FLUSH_DISKCACHE = 3;
+const BLKIF_OP_DISCARD = 5;
+const BLKIF_OP_INDIRECT = 6;
 const SLOT = 112;
 const RSP_OKAY = 0;
 const RSP_ERROR = -1;
@@ -77,7 +78,10 @@ export class StandInBlkback {
   connections = 0;
   /** Hold responses back (requests are still carried out): the crash test's "in flight". */
   holdResponses = false;
-  /** Extra misbehaviour for the next responses pushed (then cleared). */
+  /**
+   * Misbehaviour for the next responses pushed (then cleared): the first one's id replaced by
+   * one never sent, or the producer index moved past the responses written.
+   */
   inject: "bogus-id" | "producer-ahead" | undefined;
   readonly #host: FrontendHost;
   readonly #domain: Domain;
@@ -255,7 +259,9 @@ export class StandInBlkback {
     if (this.#options.reverse) all.reverse();
     const inject = this.inject;
     this.inject = undefined;
-    if (inject === "bogus-id") all.unshift({ id: 999n, op: BLKIF_OP_READ, status: RSP_OKAY });
+    // An id never sent in place of a real one: that request stays unanswered (until the
+    // frontend resubmits it on a later connection).
+    if (inject === "bogus-id") all[0] = { ...all[0], id: 999n };
     for (const rsp of all) {
       const bytes = new Uint8Array(16);
       const view = new DataView(bytes.buffer);

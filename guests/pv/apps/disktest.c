@@ -17,9 +17,11 @@
  *     timed with the time CSR (10 MHz). It overwrites the start of the disk.
  *   - Output: "disktest: disk sectors=N sector_size=S max_bytes=M features=0x.. queue=Q",
  *     per phase "disktest: <phase> ... mbps=X.YY" (or iops=), and the protocol line; the
- *     checksum is the FNV-1a hash of the pattern's first word of every sector written or read
- *     (the same for write, read and verify of the same range), 0 for bench. Last, before the
- *     protocol line: "disktest: reconnects=R" (times the backend went away and came back).
+ *     checksum is the sum over the sectors written or read of (first pattern word ^ sector) *
+ *     16777619, mod 2^32 (the same for write, read and verify of the same range, in whatever
+ *     order requests complete), 0 for bench. Last, before the protocol line:
+ *     "disktest: reconnects=R bad_responses=B" (times the backend went away and came back;
+ *     responses the frontend ignored).
  */
 #include "ulib.h"
 
@@ -30,7 +32,7 @@
 
 static uint32_t dev;
 static uint32_t seed;
-static uint32_t hash = 2166136261u;
+static uint32_t hash;
 
 static uint32_t pattern(uint32_t salt, uint64_t sector, uint32_t word) {
   uint32_t x = (uint32_t)sector * 0x9E3779B1u ^ (uint32_t)(sector >> 32) * 0x85EBCA77u ^
@@ -41,12 +43,18 @@ static uint32_t pattern(uint32_t salt, uint64_t sector, uint32_t word) {
   return x;
 }
 
+/* The checksum adds one term per sector, so it does not depend on the order requests
+ * complete in. */
+static void account(uint64_t sector, uint32_t first_word) {
+  hash += (first_word ^ (uint32_t)sector) * 16777619u;
+}
+
 static void fill(uint32_t *buf, uint64_t sector, uint32_t count) {
   for (uint32_t s = 0; s < count; s++) {
     for (uint32_t w = 0; w < WORDS_PER_SECTOR; w++) {
       buf[s * WORDS_PER_SECTOR + w] = pattern(seed, sector + s, w);
     }
-    hash = (hash ^ buf[s * WORDS_PER_SECTOR]) * 16777619u;
+    account(sector + s, buf[s * WORDS_PER_SECTOR]);
   }
 }
 
@@ -62,7 +70,7 @@ static uint64_t check(const uint32_t *buf, uint64_t sector, uint32_t count, uint
         return sector + s;
       }
     }
-    hash = (hash ^ buf[s * WORDS_PER_SECTOR]) * 16777619u;
+    account(sector + s, buf[s * WORDS_PER_SECTOR]);
   }
   return ~0ull;
 }
@@ -252,7 +260,7 @@ int main(const char *cmdline) {
     int r = bench(&info, qd, mb, ops);
     if (r != 0) return r;
     sys_blk_info(dev, &info);
-    printf("disktest: reconnects=%u\n", info.reconnects);
+    printf("disktest: reconnects=%u bad_responses=%u\n", info.reconnects, info.bad_responses);
     return app_done("disktest", 0);
   }
 
@@ -269,7 +277,7 @@ int main(const char *cmdline) {
            fixed2(a, sizeof(a), mbps100(total * SECTOR, ticks)));
   }
   if (!write_only) {
-    if (verify) hash = 2166136261u; /* the checksum covers what was read back */
+    if (verify) hash = 0; /* the checksum covers what was read back */
     struct pass p = {PVK_BLK_READ, 0, total, chunk_sectors, qd, CHECK_PATTERN, info.sectors};
     uint64_t ticks = run(&p);
     if (ticks == 0) return app_fail("disktest", "%s", why);
@@ -277,6 +285,6 @@ int main(const char *cmdline) {
            fixed2(a, sizeof(a), mbps100(total * SECTOR, ticks)));
   }
   sys_blk_info(dev, &info);
-  printf("disktest: reconnects=%u\n", info.reconnects);
+  printf("disktest: reconnects=%u bad_responses=%u\n", info.reconnects, info.bad_responses);
   return app_done("disktest", hash);
 }

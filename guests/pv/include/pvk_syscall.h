@@ -84,6 +84,7 @@ struct pvk_blk_info {
   uint32_t features;    /* PVK_BLK_F_* */
   uint32_t devid;       /* the virtual device number (xenstore device/vbd/<devid>) */
   uint32_t reconnects;  /* times the backend went away and the ring was set up again */
+  uint32_t bad_responses; /* responses ignored: an id not in flight, or the wrong operation */
 };
 
 /* Data buffers are 512-byte aligned, count * 512 bytes long, and mapped for the process

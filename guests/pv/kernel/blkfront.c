@@ -549,6 +549,7 @@ void blkfront_info(struct blkfront *d, struct pvk_blk_info *out) {
                   (d->info & VDISK_READONLY ? PVK_BLK_F_READONLY : 0);
   out->devid = d->devid;
   out->reconnects = d->reconnects;
+  out->bad_responses = d->bad_responses;
 }
 
 /* ---- requests ---- */

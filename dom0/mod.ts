@@ -49,6 +49,7 @@ export * from "./xenstore/socket.ts";
 export * from "./xenstore/client.ts";
 export * from "./domain_control.ts";
 export * from "./xenstore_guest.ts";
+export * from "./xenstore_domain.ts";
 export * from "./xl/config_syntax.ts";
 export * from "./xl/config.ts";
 export * from "./xl/toolstack.ts";

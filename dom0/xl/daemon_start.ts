@@ -10,7 +10,7 @@
  */
 
 import { join } from "node:path";
-import { prepareSocketDir } from "./socket_path.ts";
+import { prepareSocketDir, xenstoredSocketPath } from "./socket_path.ts";
 
 /** The workspace members the pCPU worker's modules come from (it needs to read them). */
 export const WORKER_PACKAGES: readonly string[] = [
@@ -27,13 +27,14 @@ export const DAEMON_START_TIMEOUT_MS = 20_000;
 
 /**
  * The daemon's Deno permission flags: read and write in the socket's directory (the socket, its
- * log), net on `unix:<socket>`, read of the modules the worker loads, nothing else.
+ * log), net on `unix:<socket>` and its xenstored socket, read of the modules the worker loads,
+ * nothing else.
  */
 export function daemonPermissions(socket: string, socketDir: string, root: string): string[] {
   return [
     `--allow-read=${[socketDir, ...WORKER_PACKAGES.map((p) => join(root, p))].join(",")}`,
     `--allow-write=${socketDir}`,
-    `--allow-net=unix:${socket}`,
+    `--allow-net=unix:${socket},unix:${xenstoredSocketPath(socket)}`,
     "--no-prompt",
   ];
 }

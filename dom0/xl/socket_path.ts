@@ -52,3 +52,11 @@ export async function prepareSocketDir(socket: string, uid: number | null): Prom
   }
   return dir;
 }
+
+/**
+ * Where the daemon serves xenstored for host tools: beside the xl socket. Debian's clients use it
+ * with `XENSTORED_PATH=<this path> xenstore-ls`.
+ */
+export function xenstoredSocketPath(xlSocket: string): string {
+  return `${xlSocket}.xenstored`;
+}

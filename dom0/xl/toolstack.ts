@@ -30,6 +30,8 @@ import {
   SHUTDOWN_watchdog,
 } from "@paravirt/public";
 import type { DomainAction, XlConfig } from "./config.ts";
+import { Xenstored } from "../xenstore/daemon.ts";
+import { registerDomain, type XenstoreDomain } from "../xenstore_domain.ts";
 
 /** Console output kept per domain for `xl console` (bytes). */
 export const CONSOLE_HISTORY_BYTES = 64 * 1024;
@@ -106,12 +108,19 @@ export interface ToolstackOptions {
   log?: (line: string) => void;
   /** The pCPU to drive (default: a new one). */
   pcpu?: Pcpu;
+  /** The xenstore daemon (default: a new one). */
+  xenstored?: Xenstored;
 }
 
 /** The toolstack of one host. */
 export class Toolstack {
   /** The pCPU the domains run on. */
   readonly pcpu: Pcpu;
+  /** xenstored: every domain's `/local/domain/<id>` and its ring. */
+  readonly xenstored: Xenstored;
+  readonly #xenstore = new Map<number, XenstoreDomain>();
+  /** Xenstore cleanups of destroyed domains still running. */
+  readonly #cleanups = new Map<number, Promise<void>>();
   /** Wall-clock time the toolstack started (ms). */
   readonly startedAt: number = Date.now();
   readonly #log: (line: string) => void;
@@ -123,6 +132,7 @@ export class Toolstack {
   constructor(options: ToolstackOptions = {}) {
     this.#log = options.log ?? (() => {});
     this.pcpu = options.pcpu ?? new Pcpu({ onLog: (line) => this.#log(line) });
+    this.xenstored = options.xenstored ?? new Xenstored();
     this.pcpu.onConsole((domid, bytes) => {
       const record = this.#domains.get(domid);
       if (!record) return;
@@ -140,6 +150,14 @@ export class Toolstack {
       job.finally(() => this.#busy.delete(job));
     });
     this.pcpu.onDestroyed((domid) => {
+      const entry = this.#xenstore.get(domid);
+      this.#xenstore.delete(domid);
+      if (entry) {
+        const cleanup = entry.close().catch((error) =>
+          this.#log(`xl: d${domid}: xenstore cleanup failed: ${error.message}`)
+        ).finally(() => this.#cleanups.delete(domid));
+        this.#cleanups.set(domid, cleanup);
+      }
       const record = this.#domains.get(domid);
       if (!record) return;
       this.#tell(record, { kind: "end", why: "destroyed" });
@@ -195,9 +213,20 @@ export class Toolstack {
       subscribers: new Set(),
       restarts: [],
     });
+    await this.#registerInXenstore(summary.id, config.name);
     this.#log(`xl: created d${summary.id} "${config.name}" from ${config.file}`);
     if (options.paused) return summary;
     return await this.pcpu.unpause(summary.id);
+  }
+
+  /** Writes the domain's xenstore nodes and serves its ring (destroying it if that fails). */
+  async #registerInXenstore(domid: number, name: string): Promise<void> {
+    try {
+      this.#xenstore.set(domid, await registerDomain(this.xenstored, this.pcpu, domid, name));
+    } catch (error) {
+      await this.pcpu.destroy(domid);
+      throw error;
+    }
   }
 
   async #applyPolicy(record: DomainRecord, reason: number): Promise<void> {
@@ -260,6 +289,7 @@ export class Toolstack {
       subscribers: new Set(),
     };
     this.#domains.set(summary.id, restarted);
+    await this.#registerInXenstore(summary.id, config.name);
     await this.pcpu.unpause(summary.id);
     this.#log(`xl: restarted "${config.name}" as d${summary.id}`);
   }
@@ -286,9 +316,11 @@ export class Toolstack {
     return this.pcpu.list();
   }
 
-  /** Destroys a domain (whatever its policy). */
+  /** Destroys a domain (whatever its policy); resolves when its xenstore nodes are gone too. */
   async destroy(ref: string | number): Promise<void> {
-    await this.pcpu.destroy((await this.find(ref)).id);
+    const { id } = await this.find(ref);
+    await this.pcpu.destroy(id);
+    await this.#cleanups.get(id);
   }
 
   /** Pauses a domain. */

@@ -3,7 +3,8 @@
  * `xl` on a Unix socket. `xl create` starts it in the background when none runs; it runs until
  * `xl daemon stop` or SIGTERM/SIGINT, which destroy every domain.
  *
- * Usage: `deno run <permissions> dom0/xl/xld.ts --socket <path> [--log <file>]`
+ * Usage: `deno run <permissions> dom0/xl/xld.ts --socket <path> [--log <file>]`. It also serves
+ * xenstored at `<path>.xenstored` for host tools (`XENSTORED_PATH=<path>.xenstored xenstore-ls`).
  *
  * Least privilege (what `xl` starts it with, see README): read and write on the socket's
  * directory only, net on `unix:<socket>` only, read on the packages the pCPU worker loads, and
@@ -16,7 +17,8 @@
 import { parseArgs } from "node:util";
 import { Toolstack } from "./toolstack.ts";
 import { ToolstackServer } from "./server.ts";
-import { prepareSocketDir } from "./socket_path.ts";
+import { prepareSocketDir, xenstoredSocketPath } from "./socket_path.ts";
+import { serveUnixSocket } from "../xenstore/socket.ts";
 
 /** Runs the daemon; resolves with its exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -55,12 +57,18 @@ export async function main(args: string[]): Promise<number> {
     await Deno.chmod(socket, 0o600);
     const toolstack = new Toolstack({ log });
     await toolstack.pcpu.ready;
+    // xenstored for host tools, beside the xl socket (a stale one from a dead daemon goes).
+    const xsSocket = xenstoredSocketPath(socket);
+    await Deno.remove(xsSocket).catch(() => {});
+    const xenstore = serveUnixSocket(toolstack.xenstored, xsSocket);
+    await Deno.chmod(xsSocket, 0o600);
     const server = new ToolstackServer(toolstack, listener, { socket, log });
     const stop = () => server.stop();
     Deno.addSignalListener("SIGTERM", stop);
     Deno.addSignalListener("SIGINT", stop);
     log(`xld: serving ${socket} (pid ${Deno.pid})`);
     await server.stopped;
+    await xenstore.close();
     Deno.removeSignalListener("SIGTERM", stop);
     Deno.removeSignalListener("SIGINT", stop);
     try {

@@ -155,7 +155,7 @@ Deno.test("xl: create, list, console, dmesg, info, destroy; the daemon runs leas
         ["hypervisor", "public", "mmu", "cpu", "elf", "events"].map((p) => join(ROOT, p)).join(",")
       }`,
       `--allow-write=${runDir}`,
-      `--allow-net=unix:${host.socket}`,
+      `--allow-net=unix:${host.socket},unix:${host.socket}.xenstored`,
     ]);
     assert.equal((await Deno.stat(runDir)).mode! & 0o777, 0o700);
 
@@ -164,6 +164,43 @@ Deno.test("xl: create, list, console, dmesg, info, destroy; the daemon runs leas
     const again = await host.xl(["destroy", "hello"]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /^xl: Domain "hello" does not exist\n$/);
+  });
+});
+
+Deno.test("xl: guests get their xenstore nodes and ring; Debian's clients see them", async () => {
+  await withHost(async (host) => {
+    const cfg = await host.config(
+      "xs",
+      GUEST("xs", "test=xenstore", 'on_poweroff = "preserve"\n'),
+    );
+    await host.ok(["create", cfg]);
+    await host.waitFor("xs to finish", async () => (await host.list()).get("xs")?.[3] === "---s--");
+    const console = await host.ok(["console", "xs"]);
+    assert.match(console, /my name in xenstore: xs\n/);
+    assert.doesNotMatch(console, /FAIL/);
+    const client = async (tool: string, ...args: string[]) => {
+      const out = await new Deno.Command(tool, {
+        args,
+        env: { XENSTORED_PATH: `${host.socket}.xenstored` },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      return new TextDecoder().decode(out.stdout);
+    };
+    assert.equal(await client("xenstore-read", "/local/domain/1/name"), "xs\n");
+    assert.equal(
+      await client("xenstore-read", "/local/domain/1/data/greeting"),
+      "hello from the ring\n",
+    );
+    await host.ok(["destroy", "xs"]);
+    const gone = await new Deno.Command("xenstore-read", {
+      args: ["/local/domain/1/name"],
+      env: { XENSTORED_PATH: `${host.socket}.xenstored` },
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    assert.notEqual(gone.code, 0, "a destroyed domain's nodes are gone");
   });
 });
 

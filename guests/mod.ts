@@ -42,6 +42,7 @@ export const PV_APP_NAMES: readonly string[] = [
   "memtest",
   "disktest",
   "nettest",
+  "echo",
 ];
 
 /** Name of one built guest image. */

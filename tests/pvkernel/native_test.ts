@@ -75,7 +75,7 @@ Deno.test("native: bad command lines are refused with a message", async () => {
   const unknown = await bootNative("app=nope");
   assert.match(
     unknown.output,
-    /pvkernel: unknown app "nope" \(known: hello primes pingpong memtest disktest nettest hostile xstest ringgarbage\)\n/,
+    /pvkernel: unknown app "nope" \(known: hello primes pingpong memtest disktest nettest echo hostile xstest ringgarbage\)\n/,
   );
   assert.equal(unknown.outcome, "fail");
   const badN = await bootNative("app=primes n=12x");

@@ -79,6 +79,10 @@ long sys_net_recv(uint32_t dev, void *buf, uint32_t size, uint32_t timeout_ms) {
   return sys_call4(SYS_net_recv, dev, (uint32_t)(uintptr_t)buf, size, timeout_ms);
 }
 
+long sys_console_read(char *buf, uint32_t size, uint32_t timeout_ms) {
+  return sys_call4(SYS_console_read, (uint32_t)(uintptr_t)buf, size, timeout_ms, 0);
+}
+
 long map_pages(uint32_t va, uint32_t pages) {
   while (pages > 0) {
     uint32_t n = pages > USER_MAP_MAX ? USER_MAP_MAX : pages;

@@ -38,6 +38,7 @@ long sys_blk_reap(uint32_t dev, struct pvk_blk_done *done, uint32_t max, uint32_
 long sys_net_info(uint32_t dev, struct pvk_net_info *info);
 long sys_net_send(uint32_t dev, const void *frame, uint32_t len);
 long sys_net_recv(uint32_t dev, void *buf, uint32_t size, uint32_t timeout_ms);
+long sys_console_read(char *buf, uint32_t size, uint32_t timeout_ms);
 /* Maps `pages` fresh pages at va, in calls of at most USER_MAP_MAX; returns 0 or -errno. */
 long map_pages(uint32_t va, uint32_t pages);
 /* "a.bc" for value/100 (MB/s and the like): writes into buf, returns buf. */

@@ -61,6 +61,11 @@
  * limit): the next received frame, truncated to size; returns its full length, -ETIMEDOUT. */
 #define SYS_net_recv 18
 
+/* a0 = buffer, a1 = size, a2 = timeout in ms (0: do not wait; 0xFFFFFFFF: no limit): typed
+ * console input (the console ring with console=ring, else console_io; natively the SBI
+ * console); returns the bytes read (at least 1) or -ETIMEDOUT. */
+#define SYS_console_read 19
+
 /* Block request operations (struct pvk_blk_req.op). */
 #define PVK_BLK_READ 0
 #define PVK_BLK_WRITE 1

@@ -146,6 +146,22 @@ static int sys_net_recv(struct process *p, uint32_t dev, uint32_t buf, uint32_t 
   return netfront_recv(d, p, buf, size, timeout_ms);
 }
 
+static int sys_console_read(struct process *p, uint32_t buf, uint32_t size, uint32_t timeout_ms) {
+  if (size == 0) return 0;
+  if (!user_range_ok(p, buf, size, true)) return ERR(EFAULT);
+  uint64_t deadline = timeout_ms == 0xFFFFFFFFu ? 0 : now_ns() + (uint64_t)timeout_ms * 1000000u;
+  char chunk[256];
+  for (;;) {
+    uint32_t n = console_read(chunk, size < sizeof(chunk) ? size : (uint32_t)sizeof(chunk));
+    if (n > 0) {
+      memcpy((void *)(uintptr_t)buf, chunk, n);
+      return (int)n;
+    }
+    if (timeout_ms == 0 || (deadline != 0 && now_ns() >= deadline)) return ERR(ETIMEDOUT);
+    console_wait_input(deadline);
+  }
+}
+
 void syscall_dispatch(struct trap_frame *tf) {
   struct process *p = current->proc;
   uint32_t a0 = tf->regs[REG_A0];
@@ -216,6 +232,9 @@ void syscall_dispatch(struct trap_frame *tf) {
       break;
     case SYS_net_recv:
       rc = sys_net_recv(p, a0, a1, a2, a3);
+      break;
+    case SYS_console_read:
+      rc = sys_console_read(p, a0, a1, a2);
       break;
     case SYS_pv_mode:
       rc = pv->paravirtualized ? 1 : 0;

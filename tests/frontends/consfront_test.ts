@@ -67,9 +67,20 @@ class StandInConsole {
   }
 }
 
-Deno.test("consfront: console=ring moves output to the ring; typed input reaches the app through it", async () => {
+async function ringConsole(cmdline: string, announce: boolean) {
   const host = newHost();
-  const guest = await createGuest(host, "con", "console=ring app=echo lines=2");
+  const guest = await createGuest(host, "con", cmdline, {
+    beforeConnect: (domain, home) => {
+      if (!announce) return;
+      // What the console device writes (libxl's nodes for a PV console).
+      const back = `/local/domain/0/backend/console/${domain.id}/0`;
+      host.dom0.write(`${home}/console/backend`, back);
+      host.dom0.write(`${home}/console/type`, "xenconsoled");
+      host.dom0.mkdir(back);
+      host.dom0.setPerms(back, ["n0", `r${domain.id}`]);
+      host.dom0.write(`${back}/state`, "4");
+    },
+  });
   const view = host.hv.foreignView(guest.domain);
   const page = new Uint8Array(view.buffer, (view.console!.mfn - view.firstFrame) * 4096, 4096);
   const doorbell = await createDoorbell(host.control);
@@ -81,8 +92,10 @@ Deno.test("consfront: console=ring moves output to the ring; typed input reaches
   await runGuests(host, [guest], {
     step: () => {
       console.drain();
-      if (!typed && console.output.includes("echo: ready\n")) {
-        console.type("hello ring\rsecond line\n");
+      const shown = console.output + guest.output();
+      if (!typed && shown.includes("echo: ready\n")) {
+        if (console.output.includes("echo: ready\n")) console.type("hello ring\rsecond line\n");
+        else host.hv.consoleInput(guest.domain, new TextEncoder().encode("hello io\nquit\n"));
         typed = true;
       }
     },
@@ -90,12 +103,31 @@ Deno.test("consfront: console=ring moves output to the ring; typed input reaches
   console.drain();
   await host.close();
   assert.equal(guest.domain.shutdownReason, SHUTDOWN_poweroff, guest.output() + console.output);
-  // Early output went through console_io, everything after the switch through the ring.
-  assert.match(guest.output(), /pvkernel: console: switching to the console ring \(port \d+\)\n$/);
-  assert.match(console.output, /^pvkernel: console: on the ring\n/);
-  assert.match(console.output, /echo: hello ring\necho: second line\n/);
-  assert.match(console.output, /pvkernel: all 1 app\(s\) done, powering off\n$/);
-  assert.doesNotMatch(guest.output(), /echo:/);
+  return { early: guest.output(), ring: console.output };
+}
+
+for (
+  const [cmdline, announce] of [["console=ring", false], ["console=auto", true]] as const
+) {
+  Deno.test(`consfront: ${cmdline} moves output to the ring; typed input reaches the app through it`, async () => {
+    const { early, ring } = await ringConsole(`${cmdline} app=echo lines=2`, announce);
+    // Early output went through console_io, everything after the switch through the ring.
+    assert.match(early, /pvkernel: console: switching to the console ring \(port \d+\)\n$/);
+    assert.match(ring, /^pvkernel: console: on the ring\n/);
+    assert.match(ring, /echo: hello ring\necho: second line\n/);
+    assert.match(ring, /pvkernel: all 1 app\(s\) done, powering off\n$/);
+    assert.doesNotMatch(early, /echo:/);
+  });
+}
+
+Deno.test("consfront: console=auto stays on console_io when xenstore names no console backend", async () => {
+  const { early, ring } = await ringConsole("console=auto app=echo", false);
+  assert.equal(ring, "");
+  assert.match(
+    early,
+    /pvkernel: console: no console backend connected in xenstore; console_io stays\n/,
+  );
+  assert.match(early, /echo: hello io\necho: bye after 1 line\(s\)\n/);
 });
 
 Deno.test("consfront: without console=ring input arrives through console_io and VIRQ_CONSOLE", async () => {

@@ -16,6 +16,7 @@
 #include "string.h"
 #include "thread.h"
 #include "timer.h"
+#include "xenbus.h"
 
 static volatile struct xencons_interface *ring;
 static uint32_t port;
@@ -88,11 +89,30 @@ uint32_t consfront_read(char *buf, uint32_t len) {
   return n;
 }
 
+/* console=auto: whether xenstore names a console backend that is Connected. */
+static bool backend_present(void) {
+  char backend[XS_PATH_MAX];
+  if (xenbus_init() != 0) return false;
+  int rc = xs_read(XS_TX_NONE, "console/backend", backend, sizeof(backend));
+  if (rc <= 0 || rc >= (int)sizeof(backend)) return false;
+  return xenbus_read_state(backend) == XenbusStateConnected;
+}
+
 bool consfront_init(const char *cmdline) {
   char mode[8];
-  if (!arg_str(cmdline, "console", mode, sizeof(mode)) || strcmp(mode, "ring") != 0) return false;
+  if (!arg_str(cmdline, "console", mode, sizeof(mode))) return false;
+  bool ring_mode = strcmp(mode, "ring") == 0;
+  bool auto_mode = strcmp(mode, "auto") == 0;
+  if (!ring_mode && !auto_mode) {
+    if (strcmp(mode, "io") != 0) printk("pvkernel: console=%s is not ring, auto or io\n", mode);
+    return false;
+  }
   if (!pv->paravirtualized) {
-    printk("pvkernel: console=ring needs the hypervisor; natively the SBI console stays\n");
+    printk("pvkernel: console=%s needs the hypervisor; natively the SBI console stays\n", mode);
+    return false;
+  }
+  if (auto_mode && !backend_present()) {
+    printk("pvkernel: console: no console backend connected in xenstore; console_io stays\n");
     return false;
   }
   if (boot.console_evtchn == 0 || boot.console_evtchn >= EVTCHN_TRACKED) {

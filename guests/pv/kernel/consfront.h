@@ -3,8 +3,9 @@
  * named in start-info, served by the console backend in domain 0 (what `xl console` attaches to).
  *
  * Rules of use (PV only): console_io (CONSOLEIO_write) stays the early and fallback console.
- * The ring is used when the command line says console=ring, from consfront_init on (kmain calls
- * it after the event channels are up). Output is copied into the out ring, the producer index
+ * The ring is used from consfront_init on (kmain calls it after the event channels are up) when
+ * the command line says console=ring, or console=auto and xenstore names a console backend
+ * (console/backend) whose state is Connected; console=io (or nothing) keeps console_io. Output is copied into the out ring, the producer index
  * is moved after the bytes (the publish point), and the backend is notified. If the ring stays
  * full for CONSFRONT_STALL_NS (no backend is draining it), or an index is corrupt, the frontend
  * gives up: it says so on console_io and everything after goes there again.

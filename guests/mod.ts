@@ -10,7 +10,8 @@
  *
  * `pvkernel` is the paravirtualized kernel (`pv/README.md`): the same ELF boots as a PV guest
  * under the hypervisor and natively in S-mode under the board's SBI firmware, and runs the
- * applications named on its command line ({@linkcode PV_APP_NAMES}, plus `hostile`). It ends
+ * applications named on its command line ({@linkcode PV_APP_NAMES}, plus the kernel jobs `hostile`,
+ * `xstest` and `ringgarbage`); under the hypervisor it has the split-driver frontends. It ends
  * with SHUTDOWN_poweroff (success) or SHUTDOWN_crash (failure), natively through SBI SRST.
  *
  * ```ts

@@ -145,16 +145,6 @@ Deno.test("blkfront: responses a backend must never send are ignored or end the 
   assert.equal(firstBadSector(backend.disk, 5, 256), -1);
 });
 
-Deno.test("blkfront: natively there is no disk, and disktest says why", async () => {
-  const { bootNative } = await import("../pvkernel/_boot.ts");
-  const run = await bootNative("app=disktest");
-  assert.equal(run.outcome, "fail");
-  assert.match(
-    run.output,
-    /app disktest: FAIL no block device: the kernel runs natively \(block frontends need the hypervisor and xenstore\)/,
-  );
-});
-
 Deno.test("blkfront: a guest without a vbd gets -ENODEV", async () => {
   const host = newHost();
   const guest = await createGuest(host, "nodisk", "app=disktest");

@@ -13,7 +13,6 @@ import { GNTST_general_error } from "@paravirt/public";
 import { GrantMapper, type GrantMapping } from "@paravirt/drivers";
 import { SHUTDOWN_crash, SHUTDOWN_poweroff } from "@paravirt/public";
 import { createGuest, newHost, runGuests, tryRead } from "./_harness.ts";
-import { bootNative } from "../pvkernel/_boot.ts";
 
 Deno.test("xstest: the kernel's xenstore client and grant table against xenstored and dom0", async () => {
   const host = newHost();
@@ -68,12 +67,6 @@ Deno.test("xstest: the kernel's xenstore client and grant table against xenstore
   assert.equal(host.dom0.read(`${data}/tx`), "inside");
   assert.equal(tryRead(host.dom0, `${data}/discarded`), undefined);
   assert.equal(host.xenstored.metrics.internalErrors, 0);
-});
-
-Deno.test("xstest: natively there is no xenstore, and the job says so", async () => {
-  const run = await bootNative("app=xstest");
-  assert.equal(run.outcome, "fail");
-  assert.match(run.output, /app xstest: FAIL xenstore and grant tables need the hypervisor/);
 });
 
 Deno.test("xstest: without xenstored the client times out instead of hanging", async () => {

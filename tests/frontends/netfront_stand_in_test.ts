@@ -75,9 +75,11 @@ Deno.test("netfront: a bulk transfer in 6000-byte frames (fragments both ways), 
   assert.match(
     b.output(),
     new RegExp(
-      `nettest: recv frames=${frames} bytes=${frames * size} mbps=[0-9.]+ blocked_seen=0\n`,
+      `nettest: recv frames=${frames} bytes=${
+        frames * size
+      } mbps=[0-9.]+ blocked_seen=0 out_of_order=0\n`,
     ),
   );
-  assert.match(a.output(), /blocked_sent=7\n/);
+  assert.match(a.output(), /blocked_sent=7 retransmits=0\n/);
   assert.equal(bridge.filtered, 7);
 });

@@ -3,7 +3,7 @@
  * it, and measures the block path (PV only: the block frontend needs the hypervisor).
  *
  *   app=disktest [mode=verify|write|read|bench] [dev=0] [sectors=N] [chunk=BYTES] [qd=N]
- *                [seed=N] [bench_mb=N] [bench_ops=N]
+ *                [seed=N] [bench_mb=N] [bench_ops=N] [progress=N]
  *
  * Rules of use:
  *   - verify (default): write the pattern over sectors 0..N-1 (N = sectors=, default the whole
@@ -12,6 +12,9 @@
  *     back and compare. write: only the first half; read: only the second (a disk written
  *     earlier, by this or another guest). The pattern word w of sector s is
  *     pattern(seed, s, w) below; `tests/frontends` computes the same.
+ *   - progress=N: during the writes, every N completions print
+ *     "disktest: progress acked_sectors=S": sectors 0..S-1 have all been acknowledged (a test
+ *     that kills the backend checks the image holds at least those).
  *   - bench: sequential writes and reads with 4 KiB and 64 KiB requests (qd in flight, bench_mb
  *     MiB each, default 4), then bench_ops (default 2048) random 4 KiB reads at queue depth 32,
  *     timed with the time CSR (10 MHz). It overwrites the start of the disk.
@@ -87,6 +90,8 @@ struct pass {
 };
 
 static char why[120];
+/* progress=N: every N write completions, print how many leading sectors are acknowledged. */
+static uint32_t progress_every;
 
 static uint32_t rng = 0x12345678u;
 static uint32_t next_random(void) {
@@ -101,6 +106,10 @@ static uint64_t run(const struct pass *p) {
   uint64_t slot_sector[PVK_BLK_QUEUE_MAX];
   uint32_t slot_count[PVK_BLK_QUEUE_MAX];
   bool busy[PVK_BLK_QUEUE_MAX] = {0};
+  /* Acknowledged chunks past the acknowledged prefix (chunks complete in any order). */
+  bool acked[64] = {0};
+  uint64_t prefix_chunk = 0, prefix_sectors = p->first;
+  uint32_t since_progress = 0;
   uint32_t slot_bytes = ((p->chunk * SECTOR + 4095u) & ~4095u);
   uint64_t next = p->first;
   uint64_t end = p->first + p->total;
@@ -167,6 +176,19 @@ static uint64_t run(const struct pass *p) {
       }
       busy[slot] = false;
       inflight--;
+      if (progress_every != 0 && p->op == PVK_BLK_WRITE && p->data == FILL_PATTERN) {
+        uint64_t chunk = (slot_sector[slot] - p->first) / p->chunk;
+        acked[chunk % 64] = true;
+        while (acked[prefix_chunk % 64]) {
+          acked[prefix_chunk % 64] = false;
+          prefix_chunk++;
+          prefix_sectors += p->chunk;
+        }
+        if (++since_progress >= progress_every) {
+          since_progress = 0;
+          printf("disktest: progress acked_sectors=%llu\n", prefix_sectors < end ? prefix_sectors : end);
+        }
+      }
     }
   }
   uint64_t ticks = rdtime() - t0;
@@ -217,7 +239,7 @@ static int bench(const struct pvk_blk_info *info, uint32_t qd, uint32_t mb, uint
 
 int main(const char *cmdline) {
   char mode[8];
-  int ok_dev, ok_sectors, ok_chunk, ok_qd, ok_seed, ok_mb, ok_ops;
+  int ok_dev, ok_sectors, ok_chunk, ok_qd, ok_seed, ok_mb, ok_ops, ok_progress;
   if (!arg_str(cmdline, "mode", mode, sizeof(mode))) strlcpy(mode, "verify", sizeof(mode));
   dev = arg_u32(cmdline, "dev", 0, &ok_dev);
   uint32_t limit = arg_u32(cmdline, "sectors", 0, &ok_sectors);
@@ -226,12 +248,14 @@ int main(const char *cmdline) {
   seed = arg_u32(cmdline, "seed", 1, &ok_seed);
   uint32_t mb = arg_u32(cmdline, "bench_mb", 4, &ok_mb);
   uint32_t ops = arg_u32(cmdline, "bench_ops", 2048, &ok_ops);
+  progress_every = arg_u32(cmdline, "progress", 0, &ok_progress);
   bool verify = strcmp(mode, "verify") == 0, write_only = strcmp(mode, "write") == 0,
        read_only = strcmp(mode, "read") == 0, bench_mode = strcmp(mode, "bench") == 0;
   if (!verify && !write_only && !read_only && !bench_mode) {
     return app_fail("disktest", "mode= must be verify, write, read or bench");
   }
-  if (!ok_dev || !ok_sectors || !ok_chunk || !ok_qd || !ok_seed || !ok_mb || !ok_ops) {
+  if (!ok_dev || !ok_sectors || !ok_chunk || !ok_qd || !ok_seed || !ok_mb || !ok_ops ||
+      !ok_progress) {
     return app_fail("disktest", "a number on the command line is malformed");
   }
   if (qd == 0 || qd > PVK_BLK_QUEUE_MAX) return app_fail("disktest", "qd= must be 1..32");

@@ -18,14 +18,17 @@
  *     "nettest: ping rounds=R size=S rtt_avg_ns=A rtt_min_ns=B rtt_max_ns=C".
  *     pong answers until it has answered `rounds` distinct pings, then prints
  *     "nettest: pong rounds=R blocked_seen=N".
- *   - send sends `bytes` in frames of `size` bytes (more than a page travels as fragments), at
+ *   - send first sends a start frame until recv answers (the receiver's interface may come up
+ *     later), then `bytes` in frames of `size` bytes (more than a page travels as fragments), at
  *     most `window` unacknowledged (fewer for frames over a page, so they fit the receiver's 64
- *     receive pages), interleaving the `blocked` frames to port 9, then an end
- *     frame (resent until acknowledged); recv acknowledges every window/2 frames, checks order
- *     and payload, and at the end prints "nettest: recv frames=F bytes=B mbps=X blocked_seen=N"
- *     (send: "nettest: send frames=F bytes=B mbps=X blocked_sent=K").
+ *     receive pages), interleaving the `blocked` frames to port 9, then an end frame (resent
+ *     until acknowledged). recv acknowledges every window/2 frames and checks payloads; a frame
+ *     out of order is dropped and the sender goes back to the first one missing (go-back-N:
+ *     after a gap, or after a second without acks). At the end: "nettest: recv frames=F
+ *     bytes=B mbps=X blocked_seen=N out_of_order=O" and "nettest: send frames=F bytes=B mbps=X
+ *     blocked_sent=K retransmits=R".
  *   - The checksum is the FNV-1a hash of the seqs (ping/pong) or of (seq, length) of every data
- *     frame (send/recv), so both ends of a pair print the same one. A frame on port 9 that
+ *     frame, each counted once (send/recv), so both ends of a pair print the same one. A frame on port 9 that
  *     arrives makes the receiving side fail: the filter let the blocked flow through.
  */
 #include "ulib.h"
@@ -37,6 +40,7 @@
 #define KIND_ACK 4u
 #define KIND_END 5u
 #define KIND_BLOCKED 6u
+#define KIND_START 7u
 #define PORT_ECHO 7u
 #define PORT_DATA 5001u
 #define PORT_ACK 5002u
@@ -228,58 +232,98 @@ static int pong(uint32_t rounds) {
   return app_done("nettest", hash);
 }
 
+/* Waits up to timeout_ms for an ack; returns its value, -1 on timeout, or -2 - errno. */
+static long wait_ack(uint32_t timeout_ms) {
+  struct msg m;
+  for (;;) {
+    long rc = recv_msg(&m, timeout_ms);
+    if (rc < 0) return -2 + rc;
+    if (rc == 0) return -1;
+    if (m.kind == KIND_ACK && m.dport == PORT_ACK) return (long)m.value;
+  }
+}
+
 static int sender(uint64_t bytes, uint32_t size, uint32_t window, uint32_t blocked) {
   uint32_t frames = (uint32_t)((bytes + size - 1) / size);
+  /* Start: the receiver answers with ack 0 once it is listening (its vif may come up later). */
+  bool started = false;
+  for (uint32_t attempt = 0; attempt < 40 && !started; attempt++) {
+    long rc = send_msg(KIND_START, 0, window, BODY, 40001, PORT_DATA);
+    if (rc < 0) return app_fail("nettest", "sending the start: error %ld", rc);
+    long ack = wait_ack(500);
+    if (ack < -1) return app_fail("nettest", "receiving: error %ld", ack + 2);
+    started = ack == 0;
+  }
+  if (!started) return app_fail("nettest", "the receiver never answered the start");
   uint32_t hash = 2166136261u;
-  uint32_t acked = 0;
-  uint32_t every = frames > 0 && blocked > 0 ? (frames + blocked - 1) / blocked : 0;
-  uint32_t blocked_sent = 0;
+  uint32_t acked = 0, next = 0, highest = 0, retransmits = 0;
+  uint32_t every = blocked == 0 ? 0 : frames / blocked > 0 ? frames / blocked : 1;
+  uint32_t blocked_sent = 0, stalls = 0;
   uint64_t sent_bytes = 0;
   uint64_t t0 = rdtime();
-  for (uint32_t seq = 0; seq < frames; seq++) {
-    while (seq - acked >= window) {
-      struct msg m;
-      long rc = recv_msg(&m, 10000);
-      if (rc < 0) return app_fail("nettest", "receiving: error %ld", rc);
-      if (rc == 0) return app_fail("nettest", "no ack for 10 s (acked %u of %u)", acked, seq);
-      if (m.kind == KIND_ACK && m.value > acked && m.value <= seq) acked = m.value;
+  /* acked counts frames, and frames + 1 once the end is acknowledged too. */
+  bool end_sent = false;
+  while (acked < frames + 1) {
+    if (next < frames && next - acked < window) {
+      uint32_t len = next + 1 == frames && bytes % size != 0 ? (uint32_t)(bytes % size) : size;
+      if (len < BODY) len = BODY;
+      long rc = send_msg(KIND_DATA, next, window, len, 40001, PORT_DATA);
+      if (rc < 0) return app_fail("nettest", "sending frame %u: error %ld", next, rc);
+      if (next < highest) {
+        retransmits++;
+      } else {
+        highest = next + 1;
+        sent_bytes += len;
+        hash = fnv(fnv(hash, next), len);
+        if (every != 0 && next % every == 0 && blocked_sent < blocked) {
+          if (send_blocked(1) != 0) return 1;
+          blocked_sent++;
+        }
+      }
+      next++;
+      continue;
     }
-    uint32_t len = seq + 1 == frames && bytes % size != 0 ? (uint32_t)(bytes % size) : size;
-    if (len < BODY) len = BODY;
-    long rc = send_msg(KIND_DATA, seq, window, len, 40001, PORT_DATA);
-    if (rc < 0) return app_fail("nettest", "sending frame %u: error %ld", seq, rc);
-    sent_bytes += len;
-    hash = fnv(fnv(hash, seq), len);
-    if (every != 0 && seq % every == 0 && blocked_sent < blocked) {
+    while (next == frames && blocked_sent < blocked) {
       if (send_blocked(1) != 0) return 1;
       blocked_sent++;
     }
-  }
-  for (uint32_t attempt = 0; acked < frames + 1; attempt++) {
-    if (attempt == 10) return app_fail("nettest", "the end of the transfer was never acked");
-    long rc = send_msg(KIND_END, frames, frames, BODY, 40001, PORT_DATA);
-    if (rc < 0) return app_fail("nettest", "sending the end: error %ld", rc);
-    uint64_t until = rdtime() + 20000000ull;
-    while (acked < frames + 1 && rdtime() < until) {
-      struct msg m;
-      rc = recv_msg(&m, 2000);
-      if (rc < 0) return app_fail("nettest", "receiving: error %ld", rc);
-      if (rc == 0) break;
-      if (m.kind == KIND_ACK && m.value > acked) acked = m.value;
+    if (next == frames && !end_sent) {
+      /* Everything is out: the end asks the receiver to acknowledge what it has. */
+      long rc = send_msg(KIND_END, frames, frames, BODY, 40001, PORT_DATA);
+      if (rc < 0) return app_fail("nettest", "sending the end: error %ld", rc);
+      end_sent = true;
+    }
+    long ack = wait_ack(1000);
+    if (ack < -1) return app_fail("nettest", "receiving: error %ld", ack + 2);
+    if (ack < 0) {
+      /* Nothing for a second: go back to the first unacknowledged frame. */
+      if (++stalls > 20) return app_fail("nettest", "no ack for 20 s (acked %u of %u)", acked, frames);
+      next = acked < frames ? acked : frames;
+      end_sent = false;
+      continue;
+    }
+    stalls = 0;
+    if ((uint32_t)ack == frames + 1 && next == frames) {
+      acked = frames + 1;
+    } else if ((uint32_t)ack > acked && (uint32_t)ack <= highest) {
+      acked = (uint32_t)ack;
+    } else if ((uint32_t)ack == acked && (next - acked >= window || next == frames)) {
+      /* A repeated ack with nothing newer to send: the receiver misses frame `acked`. */
+      next = acked;
+      end_sent = false;
     }
   }
   uint64_t ticks = rdtime() - t0;
   char a[24];
-  printf("nettest: send frames=%u bytes=%llu mbps=%s blocked_sent=%u\n", frames, sent_bytes,
-         fixed2(a, sizeof(a), sent_bytes * 1000u / (ticks ? ticks : 1)), blocked_sent);
+  printf("nettest: send frames=%u bytes=%llu mbps=%s blocked_sent=%u retransmits=%u\n", frames,
+         sent_bytes, fixed2(a, sizeof(a), sent_bytes * 1000u / (ticks ? ticks : 1)), blocked_sent,
+         retransmits);
   return app_done("nettest", hash);
 }
 
 static int receiver(void) {
   uint32_t hash = 2166136261u;
-  uint32_t expected = 0;
-  uint32_t since_ack = 0;
-  uint32_t window = 32;
+  uint32_t expected = 0, since_ack = 0, window = 32, out_of_order = 0;
   uint64_t got_bytes = 0;
   uint64_t t0 = 0;
   for (;;) {
@@ -288,20 +332,25 @@ static int receiver(void) {
     if (rc < 0) return app_fail("nettest", "receiving: error %ld", rc);
     if (rc == 0) return app_fail("nettest", "nothing for 60 s after %u frames", expected);
     if (m.dport != PORT_DATA) continue;
+    if (m.kind == KIND_START) {
+      window = m.value >= 2 && m.value <= 64 ? m.value : 2;
+      send_msg(KIND_ACK, 0, 0, BODY, PORT_ACK, PORT_ACK);
+      continue;
+    }
     if (m.kind == KIND_END) {
-      if (m.seq != expected) {
-        return app_fail("nettest", "the end says %u frames, %u arrived", m.seq, expected);
-      }
-      send_msg(KIND_ACK, 0, expected + 1, BODY, PORT_ACK, PORT_ACK);
-      break;
+      /* The sender ends only once everything is acked; answer with what we have. */
+      send_msg(KIND_ACK, 0, m.seq == expected ? expected + 1 : expected, BODY, PORT_ACK,
+               PORT_ACK);
+      if (m.seq == expected) break;
+      continue;
     }
     if (m.kind != KIND_DATA) continue;
     if (t0 == 0) t0 = rdtime();
-    /* The sender says how many frames it lets out unacknowledged. */
-    window = m.value >= 2 && m.value <= 64 ? m.value : 2;
     if (m.seq != expected) {
-      return app_fail("nettest", "frame %u arrived where %u was due (lost or reordered)", m.seq,
-                      expected);
+      /* A duplicate or a gap (something was lost): go-back-N, ask again from `expected`. */
+      out_of_order++;
+      send_msg(KIND_ACK, 0, expected, BODY, PORT_ACK, PORT_ACK);
+      continue;
     }
     if (!payload_ok(m.seq, m.len)) return app_fail("nettest", "frame %u is corrupt", m.seq);
     hash = fnv(fnv(hash, m.seq), m.len);
@@ -313,7 +362,7 @@ static int receiver(void) {
       if (rc < 0) return app_fail("nettest", "sending an ack: error %ld", rc);
     }
   }
-  /* Late duplicates of the end (our ack was slow) get acked again for a moment. */
+  /* Late duplicates of the end (our ack was lost or slow) get acked again for a moment. */
   for (;;) {
     struct msg m;
     long rc = recv_msg(&m, 300);
@@ -322,8 +371,9 @@ static int receiver(void) {
   }
   uint64_t ticks = t0 == 0 ? 1 : rdtime() - t0;
   char a[24];
-  printf("nettest: recv frames=%u bytes=%llu mbps=%s blocked_seen=%u\n", expected, got_bytes,
-         fixed2(a, sizeof(a), got_bytes * 1000u / (ticks ? ticks : 1)), blocked_seen);
+  printf("nettest: recv frames=%u bytes=%llu mbps=%s blocked_seen=%u out_of_order=%u\n",
+         expected, got_bytes, fixed2(a, sizeof(a), got_bytes * 1000u / (ticks ? ticks : 1)),
+         blocked_seen, out_of_order);
   if (blocked_seen != 0) {
     return app_fail("nettest", "%u frame(s) of the blocked flow arrived", blocked_seen);
   }

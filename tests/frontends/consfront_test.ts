@@ -58,7 +58,11 @@ class StandInConsole {
   /** Types `text` into the input ring. */
   type(text: string): void {
     let prod = this.#get(IN_PROD);
-    for (const byte of new TextEncoder().encode(text)) {
+    const bytes = new TextEncoder().encode(text);
+    if (((prod - this.#get(IN_CONS)) >>> 0) + bytes.length > IN_SIZE) {
+      throw new Error("The input ring has no room");
+    }
+    for (const byte of bytes) {
       this.#bytes[prod & (IN_SIZE - 1)] = byte;
       prod = (prod + 1) >>> 0;
     }

@@ -154,3 +154,36 @@ Deno.test("blkfront: a guest without a vbd gets -ENODEV", async () => {
   assert.equal(guest.domain.shutdownReason, SHUTDOWN_crash);
   assert.match(guest.output(), /app disktest: FAIL device 0: error -19\n/);
 });
+
+Deno.test("blkfront: pages under a request stay mapped; exiting waits for requests in flight", async () => {
+  const { host, guest, backend } = await diskGuest("app=disktest mode=exit qd=6 chunk=8192", {
+    sectors: 512,
+  });
+  backend.holdResponses = true;
+  let exitSeenWhileHeld = false;
+  let released = false;
+  host.hv.unpause(guest.domain);
+  await runGuests(host, [guest], {
+    step: async () => {
+      const out = guest.output();
+      if (!released && out.includes("disktest: exiting with 6 request(s) in flight")) {
+        // Give the kernel time to (wrongly) finish the process, then answer.
+        for (let i = 0; i < 20; i++) {
+          host.hv.run(2e6);
+          await new Promise((r) => setTimeout(r, 1));
+        }
+        exitSeenWhileHeld = guest.output().includes("pvkernel: job disktest");
+        backend.release();
+        released = true;
+      }
+      await backend.step();
+    },
+  });
+  await host.close();
+  const out = guest.output();
+  assert.equal(guest.domain.shutdownReason, SHUTDOWN_poweroff, out);
+  assert.equal(exitSeenWhileHeld, false, "the process ended while its requests were in flight");
+  assert.equal(backend.served.read, 6);
+  assert.match(out, /pvkernel: job disktest \(pid 1\) exited with status 0\n/);
+  assert.doesNotMatch(out, /giving back/);
+});

@@ -2,7 +2,7 @@
  * disktest.c — the disk exerciser: writes a pattern across the disk, reads it back and verifies
  * it, and measures the block path (PV only: the block frontend needs the hypervisor).
  *
- *   app=disktest [mode=verify|write|read|bench] [dev=0] [sectors=N] [chunk=BYTES] [qd=N]
+ *   app=disktest [mode=verify|write|read|bench|exit] [dev=0] [sectors=N] [chunk=BYTES] [qd=N]
  *                [seed=N] [bench_mb=N] [bench_ops=N] [progress=N]
  *
  * Rules of use:
@@ -15,9 +15,13 @@
  *   - progress=N: during the writes, every N completions print
  *     "disktest: progress acked_sectors=S": sectors 0..S-1 have all been acknowledged (a test
  *     that kills the backend checks the image holds at least those).
+ *   - exit: submits qd reads and, without reaping them, checks that their pages cannot be
+ *     unmapped (-EBUSY) and exits: "disktest: exiting with N request(s) in flight" (the kernel
+ *     waits for them before freeing the pages); checksum N.
  *   - bench: sequential writes and reads with 4 KiB and 64 KiB requests (qd in flight, bench_mb
  *     MiB each, default 4), then bench_ops (default 2048) random 4 KiB reads at queue depth 32,
- *     timed with the time CSR (10 MHz). It overwrites the start of the disk.
+ *     timed with the time CSR (10 MHz), with the guest instructions (U and S mode, instret) per
+ *     request. It overwrites the start of the disk.
  *   - Output: "disktest: disk sectors=N sector_size=S max_bytes=M features=0x.. queue=Q",
  *     per phase "disktest: <phase> ... mbps=X.YY" (or iops=), and the protocol line; the
  *     checksum is the sum over the sectors written or read of (first pattern word ^ sector) *
@@ -101,6 +105,9 @@ static uint32_t next_random(void) {
   return rng;
 }
 
+/* Guest instructions (U and S mode) the last pass retired. */
+static uint64_t last_instructions;
+
 /* Runs one pass; returns the ticks it took, or 0 with `why` set. */
 static uint64_t run(const struct pass *p) {
   uint64_t slot_sector[PVK_BLK_QUEUE_MAX];
@@ -115,6 +122,7 @@ static uint64_t run(const struct pass *p) {
   uint64_t end = p->first + p->total;
   uint64_t issued = 0;
   uint32_t inflight = 0;
+  uint64_t i0 = rdinstret();
   uint64_t t0 = rdtime();
   while ((p->data == RANDOM ? issued < p->total : next < end) || inflight > 0) {
     while (inflight < p->qd && (p->data == RANDOM ? issued < p->total : next < end)) {
@@ -192,6 +200,7 @@ static uint64_t run(const struct pass *p) {
     }
   }
   uint64_t ticks = rdtime() - t0;
+  last_instructions = rdinstret() - i0;
   return ticks == 0 ? 1 : ticks;
 }
 
@@ -222,19 +231,41 @@ static int bench(const struct pvk_blk_info *info, uint32_t qd, uint32_t mb, uint
       struct pass p = {op, 0, total, req / SECTOR, qd, FILL_NONE, info->sectors};
       uint64_t ticks = run(&p);
       if (ticks == 0) return app_fail("disktest", "%s", why);
-      printf("disktest: bench seq_%s req=%u qd=%u bytes=%llu mbps=%s\n",
+      printf("disktest: bench seq_%s req=%u qd=%u bytes=%llu mbps=%s insns_per_req=%llu\n",
              op == PVK_BLK_WRITE ? "write" : "read", req, qd, total * SECTOR,
-             fixed2(a, sizeof(a), mbps100(total * SECTOR, ticks)));
+             fixed2(a, sizeof(a), mbps100(total * SECTOR, ticks)),
+             last_instructions / (total * SECTOR / req));
     }
     if (op == PVK_BLK_READ) break;
   }
   struct pass p = {PVK_BLK_READ, 0, ops, 8, 32, RANDOM, info->sectors};
   uint64_t ticks = run(&p);
   if (ticks == 0) return app_fail("disktest", "%s", why);
-  printf("disktest: bench rand_read req=4096 qd=32 ops=%u iops=%llu mbps=%s\n", ops,
-         (uint64_t)ops * TICKS_PER_SEC / ticks,
-         fixed2(a, sizeof(a), mbps100((uint64_t)ops * 4096u, ticks)));
+  printf("disktest: bench rand_read req=4096 qd=32 ops=%u iops=%llu mbps=%s insns_per_req=%llu\n",
+         ops, (uint64_t)ops * TICKS_PER_SEC / ticks,
+         fixed2(a, sizeof(a), mbps100((uint64_t)ops * 4096u, ticks)), last_instructions / ops);
   return 0;
+}
+
+/* mode=exit: requests' pages cannot be unmapped while in flight, and exiting with requests in
+ * flight is safe (the kernel waits for them before it frees the pages). */
+static int exit_in_flight(uint32_t qd, uint32_t chunk_sectors) {
+  uint32_t slot_bytes = (chunk_sectors * SECTOR + 4095u) & ~4095u;
+  for (uint32_t i = 0; i < qd; i++) {
+    struct pvk_blk_req req = {.op = PVK_BLK_READ,
+                              .tag = i,
+                              .sector = (uint64_t)i * chunk_sectors,
+                              .count = chunk_sectors,
+                              .buf = BASE + i * slot_bytes};
+    long rc = sys_blk_submit(dev, &req);
+    if (rc != 0) return app_fail("disktest", "submitting request %u returned %ld", i, rc);
+  }
+  long rc = sys_mem_unmap(BASE, 1);
+  if (rc != -(long)EBUSY) {
+    return app_fail("disktest", "unmapping a page under a request returned %ld, not -EBUSY", rc);
+  }
+  printf("disktest: exiting with %u request(s) in flight\n", qd);
+  return app_done("disktest", qd);
 }
 
 int main(const char *cmdline) {
@@ -250,9 +281,10 @@ int main(const char *cmdline) {
   uint32_t ops = arg_u32(cmdline, "bench_ops", 2048, &ok_ops);
   progress_every = arg_u32(cmdline, "progress", 0, &ok_progress);
   bool verify = strcmp(mode, "verify") == 0, write_only = strcmp(mode, "write") == 0,
-       read_only = strcmp(mode, "read") == 0, bench_mode = strcmp(mode, "bench") == 0;
-  if (!verify && !write_only && !read_only && !bench_mode) {
-    return app_fail("disktest", "mode= must be verify, write, read or bench");
+       read_only = strcmp(mode, "read") == 0, bench_mode = strcmp(mode, "bench") == 0,
+       exit_mode = strcmp(mode, "exit") == 0;
+  if (!verify && !write_only && !read_only && !bench_mode && !exit_mode) {
+    return app_fail("disktest", "mode= must be verify, write, read, bench or exit");
   }
   if (!ok_dev || !ok_sectors || !ok_chunk || !ok_qd || !ok_seed || !ok_mb || !ok_ops ||
       !ok_progress) {
@@ -280,6 +312,7 @@ int main(const char *cmdline) {
   rc = map_pages(BASE, need / 4096u);
   if (rc != 0) return app_fail("disktest", "mapping %u buffer pages: error %ld", need / 4096u, rc);
 
+  if (exit_mode) return exit_in_flight(qd, chunk_sectors);
   if (bench_mode) {
     int r = bench(&info, qd, mb, ops);
     if (r != 0) return r;

@@ -49,6 +49,7 @@ Deno.test("blkfront: disktest verifies the whole disk through indirect requests,
   assert.equal(firstBadSector(backend.disk, 7, SECTORS), -1);
   assert.ok((backend.served.indirect ?? 0) >= 2 * SECTORS / 128, JSON.stringify(backend.served));
   assert.equal(backend.served.flush, 1);
+  assert.equal(backend.served.barrier ?? 0, 0, "a 64 KiB barrier would need indirect segments");
 });
 
 Deno.test("blkfront: without indirect segments a request carries at most 11 pages", async () => {
@@ -66,6 +67,7 @@ Deno.test("blkfront: without indirect segments a request carries at most 11 page
   assert.ok(out.includes(expectedDisktest(3, 512)), out);
   assert.equal(backend.served.indirect ?? 0, 0);
   assert.equal(backend.served.flush ?? 0, 0);
+  assert.equal(backend.served.barrier ?? 0, 0);
 });
 
 Deno.test("blkfront: a backend crash mid-stream: reconnect, resubmit, no acknowledged write lost", async () => {
@@ -105,6 +107,7 @@ Deno.test("blkfront: a backend crash mid-stream: reconnect, resubmit, no acknowl
   assert.ok(out.includes(expectedDisktest(11, SECTORS)), out);
   assert.equal(firstBadSector(backend.disk, 11, SECTORS), -1);
   assert.equal(backend.connections, 2);
+  assert.equal(backend.served.barrier, 1);
 });
 
 Deno.test("blkfront: responses a backend must never send are ignored or end the connection", async () => {
@@ -186,4 +189,21 @@ Deno.test("blkfront: pages under a request stay mapped; exiting waits for reques
   assert.equal(backend.served.read, 6);
   assert.match(out, /pvkernel: job disktest \(pid 1\) exited with status 0\n/);
   assert.doesNotMatch(out, /giving back/);
+});
+
+Deno.test("blkfront: discard reaches the backend when it offers it", async () => {
+  const { host, guest, backend } = await diskGuest(
+    "app=disktest chunk=4096 qd=4 seed=2 discard=1",
+    {
+      sectors: 128,
+    },
+  );
+  host.hv.unpause(guest.domain);
+  await runGuests(host, [guest], { step: () => backend.step() });
+  await host.close();
+  const out = guest.output();
+  assert.equal(guest.domain.shutdownReason, SHUTDOWN_poweroff, out);
+  assert.match(out, /disktest: discarded sectors=128\n/);
+  assert.equal(backend.served.discard, 1);
+  assert.ok(backend.disk.every((b) => b === 0), "the stand-in zeroes what is discarded");
 });

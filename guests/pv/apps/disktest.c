@@ -3,13 +3,15 @@
  * it, and measures the block path (PV only: the block frontend needs the hypervisor).
  *
  *   app=disktest [mode=verify|write|read|bench|exit] [dev=0] [sectors=N] [chunk=BYTES] [qd=N]
- *                [seed=N] [bench_mb=N] [bench_ops=N] [progress=N]
+ *                [seed=N] [bench_mb=N] [bench_ops=N] [progress=N] [discard=1]
  *
  * Rules of use:
  *   - verify (default): write the pattern over sectors 0..N-1 (N = sectors=, default the whole
  *     disk) in requests of `chunk` bytes (default 65536, at most what the device takes) with `qd`
- *     (default 8, at most 32) in flight, flush if the backend offers it, then read everything
- *     back and compare. write: only the first half; read: only the second (a disk written
+ *     (default 8, at most 32) in flight (the last one a write barrier if the backend offers
+ *     them and it fits 11 pages), flush if the backend offers it, then read everything back and compare; with
+ *     discard=1 (and the backend's feature-discard) the range is discarded at the end
+ *     ("disktest: discarded sectors=N"). write: only the first half; read: only the second (a disk written
  *     earlier, by this or another guest). The pattern word w of sector s is
  *     pattern(seed, s, w) below; `tests/frontends` computes the same.
  *   - progress=N: during the writes, every N completions print
@@ -105,6 +107,8 @@ static uint32_t next_random(void) {
   return rng;
 }
 
+/* Whether the last write of a pattern pass goes as a write barrier. */
+static bool barrier_last;
 /* Guest instructions (U and S mode) the last pass retired. */
 static uint64_t last_instructions;
 
@@ -141,8 +145,13 @@ static uint64_t run(const struct pass *p) {
       }
       uint32_t buf = BASE + slot * slot_bytes;
       if (p->data == FILL_PATTERN) fill((uint32_t *)(uintptr_t)buf, sector, count);
-      struct pvk_blk_req req = {
-          .op = p->op, .tag = slot, .sector = sector, .count = count, .buf = buf};
+      /* The last write of a pattern pass is a barrier when the backend offers one. */
+      uint32_t op = p->op;
+      if (barrier_last && op == PVK_BLK_WRITE && p->data == FILL_PATTERN && next == end &&
+          count <= 11 * 4096 / SECTOR) {
+        op = PVK_BLK_BARRIER;
+      }
+      struct pvk_blk_req req = {.op = op, .tag = slot, .sector = sector, .count = count, .buf = buf};
       long rc = sys_blk_submit(dev, &req);
       if (rc != 0) {
         format(why, sizeof(why), "submitting %u sectors at %llu returned %ld", count, sector, rc);
@@ -270,7 +279,7 @@ static int exit_in_flight(uint32_t qd, uint32_t chunk_sectors) {
 
 int main(const char *cmdline) {
   char mode[8];
-  int ok_dev, ok_sectors, ok_chunk, ok_qd, ok_seed, ok_mb, ok_ops, ok_progress;
+  int ok_dev, ok_sectors, ok_chunk, ok_qd, ok_seed, ok_mb, ok_ops, ok_progress, ok_discard;
   if (!arg_str(cmdline, "mode", mode, sizeof(mode))) strlcpy(mode, "verify", sizeof(mode));
   dev = arg_u32(cmdline, "dev", 0, &ok_dev);
   uint32_t limit = arg_u32(cmdline, "sectors", 0, &ok_sectors);
@@ -280,6 +289,7 @@ int main(const char *cmdline) {
   uint32_t mb = arg_u32(cmdline, "bench_mb", 4, &ok_mb);
   uint32_t ops = arg_u32(cmdline, "bench_ops", 2048, &ok_ops);
   progress_every = arg_u32(cmdline, "progress", 0, &ok_progress);
+  bool discard = arg_u32(cmdline, "discard", 0, &ok_discard) != 0;
   bool verify = strcmp(mode, "verify") == 0, write_only = strcmp(mode, "write") == 0,
        read_only = strcmp(mode, "read") == 0, bench_mode = strcmp(mode, "bench") == 0,
        exit_mode = strcmp(mode, "exit") == 0;
@@ -287,7 +297,7 @@ int main(const char *cmdline) {
     return app_fail("disktest", "mode= must be verify, write, read, bench or exit");
   }
   if (!ok_dev || !ok_sectors || !ok_chunk || !ok_qd || !ok_seed || !ok_mb || !ok_ops ||
-      !ok_progress) {
+      !ok_progress || !ok_discard) {
     return app_fail("disktest", "a number on the command line is malformed");
   }
   if (qd == 0 || qd > PVK_BLK_QUEUE_MAX) return app_fail("disktest", "qd= must be 1..32");
@@ -323,6 +333,7 @@ int main(const char *cmdline) {
 
   uint64_t total = info.sectors;
   if (ok_sectors && limit != 0 && limit < total) total = limit;
+  barrier_last = (info.features & PVK_BLK_F_BARRIER) != 0;
   char a[24];
   if (!read_only) {
     struct pass p = {PVK_BLK_WRITE, 0, total, chunk_sectors, qd, FILL_PATTERN, info.sectors};
@@ -340,6 +351,15 @@ int main(const char *cmdline) {
     if (ticks == 0) return app_fail("disktest", "%s", why);
     printf("disktest: verified sectors=%llu chunk=%u qd=%u mbps=%s\n", total, chunk, qd,
            fixed2(a, sizeof(a), mbps100(total * SECTOR, ticks)));
+  }
+  if (discard && (info.features & PVK_BLK_F_DISCARD) != 0) {
+    struct pvk_blk_req req = {.op = PVK_BLK_DISCARD, .tag = 0, .sector = 0, .count = (uint32_t)total,
+                              .buf = 0};
+    struct pvk_blk_done done;
+    rc = sys_blk_submit(dev, &req);
+    if (rc == 0) rc = sys_blk_reap(dev, &done, 1, 1) == 1 ? done.status : -(long)EIO;
+    if (rc != 0) return app_fail("disktest", "discarding returned %ld", rc);
+    printf("disktest: discarded sectors=%llu\n", total);
   }
   sys_blk_info(dev, &info);
   printf("disktest: reconnects=%u bad_responses=%u\n", info.reconnects, info.bad_responses);

@@ -70,7 +70,7 @@
 #define PVK_BLK_READ 0
 #define PVK_BLK_WRITE 1
 #define PVK_BLK_FLUSH 2   /* no data; needs PVK_BLK_F_FLUSH */
-#define PVK_BLK_BARRIER 3 /* an ordered write; needs PVK_BLK_F_BARRIER */
+#define PVK_BLK_BARRIER 3 /* an ordered write of at most 11 pages; needs PVK_BLK_F_BARRIER */
 #define PVK_BLK_DISCARD 4 /* no buffer; needs PVK_BLK_F_DISCARD */
 /* Feature bits (struct pvk_blk_info.features). */
 #define PVK_BLK_F_FLUSH 1u

@@ -625,6 +625,8 @@ int blkfront_submit(struct blkfront *d, struct process *p, const struct pvk_blk_
     uint32_t last = (req->buf + bytes - 1) & ~(PAGE_SIZE - 1);
     nsegs = (last - first) / PAGE_SIZE + 1;
     uint32_t max = d->max_indirect ? d->max_indirect : BLKIF_MAX_SEGMENTS_PER_REQUEST;
+    /* An indirect request carries only reads and writes (io/blkif.h): a barrier must fit. */
+    if (op == BLKIF_OP_WRITE_BARRIER) max = BLKIF_MAX_SEGMENTS_PER_REQUEST;
     if (nsegs > max) return ERR(EINVAL);
   }
   int slot = take_slot(d);

@@ -7,6 +7,11 @@
  * firmware, with a generated device tree; the kernel powering off through SBI system reset or the
  * test device ends the process with 0.
  *
+ * `deno task machine --linux [--append "<cmdline>"]` boots the Linux guest: it runs the guest's
+ * build (`guests/linux/build.ts`, which builds Linux and its initramfs once and then answers from
+ * its cache) and boots the result with the console on the terminal. Typing `poweroff` at the shell
+ * ends the process with 0.
+ *
  * Exit status: 0 when the program signals pass (test finisher 0x5555 or HTIF tohost == 1), the
  * program's failure code otherwise; 124 when the instruction limit is reached, 125 when the hart
  * waits forever, 2 for a usage error or an image that cannot be loaded (with a message saying why).
@@ -22,7 +27,7 @@ import { Board } from "./machine.ts";
 const USAGE =
   "usage: deno task machine <file.elf> [--max-insns N] [--clock realtime|instructions] " +
   "[--ram-mib M]\n       deno task machine --kernel <file> [--initrd <file>] [--append <cmdline>] " +
-  "[--max-insns N] [--clock ...] [--ram-mib M]";
+  "[--max-insns N] [--clock ...] [--ram-mib M]\n       deno task machine --linux [--append <cmdline>]";
 
 function fail(message: string): never {
   console.error(`machine: ${message}`);
@@ -56,6 +61,35 @@ function escapeFilter(onQuit: () => void): TransformStream<Uint8Array, Uint8Arra
   });
 }
 
+/**
+ * Builds the Linux guest or finds it in the cache, by running its build script (in the same
+ * repository) with `--json`; its progress goes to stderr.
+ */
+async function linuxGuest(): Promise<{ image: string; initramfs: string; cmdline: string }> {
+  const script = new URL("../guests/linux/build.ts", import.meta.url);
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-run",
+        "--allow-env",
+        script.href,
+        "--json",
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+  } catch (error) {
+    fail(`cannot run the Linux build (${script.pathname}): ${(error as Error).message}`);
+  }
+  if (!output.success) fail("the Linux guest could not be built (see above)");
+  return JSON.parse(new TextDecoder().decode(output.stdout));
+}
+
 async function readInput(path: string): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
@@ -77,6 +111,7 @@ async function main(): Promise<number> {
         "kernel": { type: "string" },
         "initrd": { type: "string" },
         "append": { type: "string" },
+        "linux": { type: "boolean" },
         "help": { type: "boolean", short: "h" },
       },
     });
@@ -87,6 +122,15 @@ async function main(): Promise<number> {
   if (values.help) {
     console.log(USAGE);
     return 0;
+  }
+  if (values.linux) {
+    if (values.kernel !== undefined || values.initrd !== undefined || positionals.length > 0) {
+      fail(`--linux boots the Linux guest: give no other image\n${USAGE}`);
+    }
+    const linux = await linuxGuest();
+    values.kernel = linux.image;
+    values.initrd = linux.initramfs;
+    values.append ??= linux.cmdline;
   }
   const kernelMode = values.kernel !== undefined;
   if (kernelMode ? positionals.length !== 0 : positionals.length !== 1) fail(USAGE);

@@ -214,9 +214,15 @@ export class Board {
     let entry: number;
     let kernelStart: number;
     let kernelEnd: number;
-    if (bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c) {
+    let writeKernel: () => void;
+    // Everything is checked before anything is written, so a refused kernel leaves RAM untouched.
+    if (
+      bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c &&
+      bytes[3] === 0x46
+    ) {
       format = "elf";
-      const image = this.#loadSegments(bytes);
+      const image = this.#checkSegments(bytes);
+      writeKernel = () => this.#writeSegments(image);
       const home = image.segments.find((s) =>
         image.entry >= s.virtualAddress && image.entry < s.virtualAddress + s.memorySize
       );
@@ -238,7 +244,7 @@ export class Board {
           `Kernel image of ${size} bytes does not fit in ${this.ramSize} of RAM`,
         );
       }
-      this.memory.writeBytes(RAM_BASE, bytes);
+      writeKernel = () => this.memory.writeBytes(RAM_BASE, bytes);
       entry = kernelStart = RAM_BASE;
       kernelEnd = RAM_BASE + size;
     } else {
@@ -255,7 +261,6 @@ export class Board {
             `0x${kernelEnd.toString(16)}) and the device tree at 0x${fdtAddress.toString(16)}`,
         );
       }
-      this.memory.writeBytes(start, options.initrd);
       initrd = { start, end: start + options.initrd.length };
     }
     if (fdtAddress < kernelEnd) {
@@ -277,6 +282,8 @@ export class Board {
         `Device tree of ${fdt.length} bytes exceeds ${FDT_MAX_SIZE} (command line too long?)`,
       );
     }
+    writeKernel();
+    if (initrd) this.memory.writeBytes(initrd.start, options.initrd!);
     this.memory.writeBytes(fdtAddress, fdt);
 
     const firmware = new SbiFirmware(this.#sbiPlatform());
@@ -321,6 +328,13 @@ export class Board {
   }
 
   #loadSegments(bytes: Uint8Array): ElfImage {
+    const image = this.#checkSegments(bytes);
+    this.#writeSegments(image);
+    return image;
+  }
+
+  /** Parses an ELF and checks that every segment lies in RAM, writing nothing. */
+  #checkSegments(bytes: Uint8Array): ElfImage {
     const image = parseElf(bytes);
     for (const [i, segment] of image.segments.entries()) {
       const start = segment.physicalAddress;
@@ -333,6 +347,10 @@ export class Board {
         );
       }
     }
+    return image;
+  }
+
+  #writeSegments(image: ElfImage): void {
     for (const segment of image.segments) {
       this.memory.writeBytes(segment.physicalAddress, segment.data);
       const zeros = segment.memorySize - segment.data.length;
@@ -343,7 +361,6 @@ export class Board {
         );
       }
     }
-    return image;
   }
 
   /**

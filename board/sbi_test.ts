@@ -194,12 +194,15 @@ Deno.test("legacy shutdown passes; legacy getchar reads the console input", asyn
 
 Deno.test("a kernel and initrd that do not fit are refused with a clear error", () => {
   const board = new Board({ ramSize: 1 << 20 });
-  const code = new Uint8Array(900 << 10);
+  const code = new Uint8Array(900 << 10).fill(0x13);
   const elf = writeKernelElf(code, { virtualAddress: 0xc000_0000, physicalAddress: 0x8000_0000 });
   assert.throws(
     () => board.loadKernel(elf, { initrd: new Uint8Array(200 << 10) }),
     /Initrd of 204800 bytes does not fit/,
   );
+  assert.equal(board.memory.read32(0x8000_0000), 0, "a refused kernel leaves RAM untouched");
+  assert.equal(board.firmware, undefined);
+  assert.throws(() => board.loadKernel(elf, { cmdline: "a\0b" }), /contains a NUL/);
   assert.throws(() => board.loadKernel(new Uint8Array(100)), /neither an ELF executable nor/);
   const outside = writeKernelElf(new Uint8Array(16), {
     virtualAddress: 0xc000_0000,

@@ -63,12 +63,18 @@ export function wfiAllowed(hart: Hart): boolean {
   return !(hart.priv === PRIV_S && (hart.mstatus & MSTATUS_TW) !== 0);
 }
 
-/** SFENCE.VMA: flushes the TLB (illegal in U-mode, and in S-mode when mstatus.TVM is set). */
+/**
+ * SFENCE.VMA: flushes the TLB (illegal in U-mode, and in S-mode when mstatus.TVM is set). With an
+ * address in rs1 only that page's translations go (Linux flushes page by page, tens of thousands of
+ * times per boot); the ASID in rs2 is ignored, which only flushes more than asked.
+ */
 export function sfenceVma(hart: Hart, insn: number): void {
   if (
     hart.priv === PRIV_U || (hart.priv === PRIV_S && (hart.mstatus & MSTATUS_TVM) !== 0)
   ) return exception(hart, CAUSE_ILLEGAL_INSTRUCTION, insn);
-  hart.mmu.flushTranslated();
+  const rs1 = (insn >>> 15) & 31;
+  if (rs1 !== 0) hart.mmu.flushPage(hart.x[rs1]);
+  else hart.mmu.flushTranslated();
   hart.pc = (hart.pc + 4) | 0;
   hart.fault = 0;
 }

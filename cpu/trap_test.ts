@@ -201,3 +201,38 @@ Deno.test("Sv32 from the CPU: S-mode page fault, MPRV, and A/D bits", () => {
   m.go(1);
   assert.equal(hart.mcause, 13, "S without SUM cannot read a U page");
 });
+
+Deno.test("SFENCE.VMA with an address makes a remapped page visible to the next access", () => {
+  const ROOT = 0x80010;
+  const LEAF = 0x80011;
+  const m = machine((s) => {
+    s.li(1, 0x4000_0000);
+    s.li(4, 0x4000_1000);
+    s.emit({ op: "lw", rd: 2, rs1: 1, imm: 0 }); // caches page 0x40000
+    s.emit({ op: "lw", rd: 5, rs1: 4, imm: 0 }); // caches page 0x40001
+    s.emit({ op: "sw", rs1: 6, rs2: 7, imm: 0 }); // remap: LEAF[0] = x7 (x6 = &LEAF[0])
+    s.emit({ op: "sfence.vma", rs1: 1 });
+    s.emit({ op: "lw", rd: 3, rs1: 1, imm: 0 });
+    s.emit({ op: "ebreak" });
+  });
+  const { memory, hart } = m;
+  memory.write32(ROOT * 4096 + 0x200 * 4, makePte(0x80000, PTE_V | PTE_R | PTE_W | PTE_X | PTE_A));
+  memory.write32(ROOT * 4096 + 0x100 * 4, makePte(LEAF, PTE_V));
+  memory.write32(LEAF * 4096, makePte(0x80020, PTE_V | PTE_R | PTE_A));
+  memory.write32(LEAF * 4096 + 4, makePte(0x80022, PTE_V | PTE_R | PTE_A));
+  memory.write32(0x80020 * 4096, 111);
+  memory.write32(0x80021 * 4096, 222);
+  memory.write32(0x80022 * 4096, 333);
+  hart.setSatp(SATP_MODE_SV32 | ROOT);
+  hart.priv = PRIV_S;
+  hart.x[6] = LEAF * 4096; // through the identity megapage
+  hart.x[7] = makePte(0x80021, PTE_V | PTE_R | PTE_A);
+  const walks = () => hart.mmu.walks;
+  assert.equal(m.go().kind, "breakpoint");
+  assert.equal(hart.x[2], 111);
+  assert.equal(hart.x[3], 222, "the flushed page was walked again");
+  assert.equal(hart.x[5], 333);
+  const slot = (0x4000_1000 >>> 12) & 511;
+  assert.equal(hart.mmu.set(1, PRIV_S).tag[slot], 0x40001, "the other page stayed cached");
+  assert.ok(walks() > 0);
+});

@@ -129,7 +129,8 @@ Deno.test("pcpu: the main thread stays responsive while a CPU-bound guest runs",
       await probeGuest(),
     );
     // A 10 ms timer, again and again while the guest spins in the worker: it fires on time.
-    // (The median is what the pCPU decides; rare outliers come from other processes.)
+    // A loop on this thread would hold every timer for the guest's whole run (seconds); the
+    // bounds leave room for a loaded 2-core machine running other tests in parallel.
     const late: number[] = [];
     for (let i = 0; i < 40; i++) {
       const start = performance.now();
@@ -141,8 +142,8 @@ Deno.test("pcpu: the main thread stays responsive while a CPU-bound guest runs",
     assert.equal(listed.flags.running, true);
     assert.ok(listed.cpuTimeNs > 200e6, `the guest ran (${listed.cpuTimeNs} ns)`);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-    assert.ok(median(late) < 5, `main-thread timers were late by ${median(late).toFixed(1)} ms`);
-    assert.ok(Math.max(...late) < 500, `a timer was ${Math.max(...late).toFixed(0)} ms late`);
+    assert.ok(median(late) < 20, `main-thread timers were late by ${median(late).toFixed(1)} ms`);
+    assert.ok(Math.max(...late) < 1000, `a timer was ${Math.max(...late).toFixed(0)} ms late`);
     // A call is answered within a few run budgets even while the guest spins.
     const latencies: number[] = [];
     for (let i = 0; i < 11; i++) {
@@ -150,7 +151,7 @@ Deno.test("pcpu: the main thread stays responsive while a CPU-bound guest runs",
       await pcpu.info();
       latencies.push(performance.now() - before);
     }
-    assert.ok(median(latencies) < 30, `a call took ${median(latencies).toFixed(1)} ms`);
+    assert.ok(median(latencies) < 100, `a call took ${median(latencies).toFixed(1)} ms`);
     await pcpu.destroy(dom.id);
   } finally {
     pcpu.close();

@@ -75,6 +75,13 @@ export class Mmu implements TranslationCache {
   #satp = 0;
   #sum = false;
   #mxr = false;
+  /**
+   * 4 MiB regions (va >>> 22) with TLB entries made from a megapage leaf since the last full
+   * flush: a single-page flush inside one must drop every 4 KiB piece of that megapage.
+   */
+  readonly #megapages = new Set<number>();
+  /** Whether the last walk ended at a megapage leaf. */
+  #megapage = false;
   /** Sets indexed by `privilege * 3 + kind`; privilege 2 (reserved) is never used. */
   readonly #sets: TlbSet[] = [];
 
@@ -110,11 +117,32 @@ export class Mmu implements TranslationCache {
   /** Drops the S and U sets (SFENCE.VMA, satp writes). M-mode's identity sets survive. */
   flushTranslated(): void {
     for (let i = 0; i < 6; i++) this.#sets[i].flush();
+    this.#megapages.clear();
+  }
+
+  /**
+   * Drops the S and U translations of the page holding virtual address `va` (SFENCE.VMA with an
+   * address). The TLB holds megapages as 4 KiB pieces, so when `va` lies in a megapage that has
+   * pieces cached, every translated entry goes, as the spec requires of entries made from the
+   * leaf that maps `va`.
+   */
+  flushPage(va: number): void {
+    const vpn = va >>> 12;
+    if (this.#megapages.has(vpn >>> 10)) {
+      this.flushTranslated();
+      return;
+    }
+    const slot = vpn & (TLB_ENTRIES - 1);
+    for (let i = 0; i < 6; i++) {
+      const tag = this.#sets[i].tag;
+      if (tag[slot] === vpn) tag[slot] = -1;
+    }
   }
 
   /** Drops every set (the physical address space changed). */
   flushAll(): void {
     for (const set of this.#sets) set.flush();
+    this.#megapages.clear();
   }
 
   /** Drops the store sets (dirty logging restarted, a frame became watched). */
@@ -130,11 +158,13 @@ export class Mmu implements TranslationCache {
   translate(va: number, kind: number, privilege: number): number {
     va = va >>> 0;
     let frame: number;
+    let megapage = false;
     if (privilege === 3 || this.#satp >= 0) {
       frame = va >>> 12;
     } else {
       frame = this.#walk(va, kind, privilege);
       if (frame < 0) return frame === -2 ? XLATE_ACCESS_FAULT : XLATE_PAGE_FAULT;
+      megapage = this.#megapage;
     }
     const memory = this.memory;
     const index = memory.regionIndexOf(frame);
@@ -156,6 +186,7 @@ export class Mmu implements TranslationCache {
     }
     const set = this.#sets[privilege * 3 + kind];
     const vpn = va >>> 12;
+    if (megapage) this.#megapages.add(vpn >>> 10);
     const slot = vpn & (TLB_ENTRIES - 1);
     set.tag[slot] = vpn;
     set.offset[slot] = pageStart;
@@ -193,6 +224,7 @@ export class Mmu implements TranslationCache {
       table = pte >>> 10;
     }
     let ppn = pte >>> 10;
+    this.#megapage = level === 1;
     if (level === 1) {
       if ((ppn & 0x3ff) !== 0) return -1; // misaligned superpage
       ppn = ppn | ((va >>> 12) & 0x3ff);

@@ -132,6 +132,46 @@ Deno.test("TLB sets are flushed by context changes and kept per privilege", () =
   assert.equal(mmu.set(ACCESS_LOAD, 3).tag[0], 0x80000, "M's identity set survives");
 });
 
+Deno.test("flushPage drops one page's translations and keeps the others", () => {
+  const { mmu, map } = setup();
+  map(5, 0x80020, PTE_V | PTE_R | PTE_W);
+  map(6, 0x80021, PTE_V | PTE_R | PTE_W);
+  const slot5 = (0x4000_5000 >>> 12) & (TLB_ENTRIES - 1);
+  const slot6 = (0x4000_6000 >>> 12) & (TLB_ENTRIES - 1);
+  for (const va of [0x4000_5000, 0x4000_6000]) {
+    assert.equal(mmu.translate(va, ACCESS_LOAD, 1), XLATE_RAM);
+    assert.equal(mmu.translate(va, ACCESS_STORE, 1), XLATE_RAM);
+  }
+  map(5, 0x80030, PTE_V | PTE_R | PTE_W); // remap page 5, then flush just it
+  mmu.flushPage(0x4000_5abc);
+  assert.equal(mmu.set(ACCESS_LOAD, 1).tag[slot5], -1);
+  assert.equal(mmu.set(ACCESS_STORE, 1).tag[slot5], -1);
+  assert.equal(mmu.set(ACCESS_LOAD, 1).tag[slot6], 0x40006, "page 6 stays cached");
+  assert.equal(mmu.translate(0x4000_5000, ACCESS_LOAD, 1), XLATE_RAM);
+  assert.equal(mmu.address, 0x8003_0000, "the new mapping is seen");
+});
+
+Deno.test("flushPage inside a cached megapage drops every piece of it", () => {
+  const { memory, mmu, map } = setup();
+  const megapage = ROOT * 4096 + 0x200 * 4; // VA 0x8000_0000, 4 MiB
+  memory.write32(megapage, makePte(0x80000, PTE_V | PTE_R | PTE_W));
+  map(5, 0x80020, PTE_V | PTE_R);
+  for (const va of [0x8000_1000, 0x8000_2000, 0x4000_5000]) {
+    assert.equal(mmu.translate(va, ACCESS_LOAD, 1), XLATE_RAM);
+  }
+  // Make the megapage execute-only and flush with an address in it that was never cached itself.
+  memory.write32(megapage, makePte(0x80000, PTE_V | PTE_X));
+  mmu.flushPage(0x8000_3000);
+  const slot = (0x8000_2000 >>> 12) & (TLB_ENTRIES - 1);
+  assert.equal(mmu.set(ACCESS_LOAD, 1).tag[slot], -1, "another piece of the megapage went too");
+  assert.equal(mmu.translate(0x8000_2000, ACCESS_LOAD, 1), XLATE_PAGE_FAULT, "the new PTE rules");
+  // Once flushed, a page flush elsewhere is precise again.
+  mmu.translate(0x4000_5000, ACCESS_LOAD, 1);
+  mmu.flushPage(0x4000_9000);
+  const slot5 = (0x4000_5000 >>> 12) & (TLB_ENTRIES - 1);
+  assert.equal(mmu.set(ACCESS_LOAD, 1).tag[slot5], 0x40005, "a flush of page 9 keeps page 5");
+});
+
 Deno.test("dirty logging and store watches keep frames out of the store TLB", () => {
   const { memory, mmu } = setup();
   memory.setDirtyLogging(true);

@@ -126,12 +126,14 @@ export class BackRing {
   }
 
   /**
-   * Whether requests are waiting; if none, asks to be notified of the next one and checks again
-   * (`RING_FINAL_CHECK_FOR_REQUESTS`). Throws {@link RingOverflowError} like {@link unconsumed}.
+   * Whether at least `needed` requests are waiting; if not, asks to be notified when the
+   * producer reaches that many and checks again (`RING_FINAL_CHECK_FOR_REQUESTS`, generalized
+   * for a backend that needs several requests at once, as netback's receive side does for a
+   * frame spanning slots). Throws {@link RingOverflowError} like {@link unconsumed}.
    */
-  finalCheckForRequests(): boolean {
-    if (this.unconsumed() > 0) return true;
-    Atomics.store(this.#words, REQ_EVENT, (this.reqCons + 1) | 0);
-    return this.unconsumed() > 0;
+  finalCheckForRequests(needed = 1): boolean {
+    if (this.unconsumed() >= needed) return true;
+    Atomics.store(this.#words, REQ_EVENT, (this.reqCons + needed) | 0);
+    return this.unconsumed() >= needed;
   }
 }

@@ -67,6 +67,13 @@ Deno.test("requests are copied out, responses published, notifications held off"
   assert.equal(back.pushResponses(), false, "already notified for an unread response");
   assert.equal(back.finalCheckForRequests(), false);
   assert.equal(new Int32Array(buffer, 4096, 4)[1], back.reqCons + 1, "req_event armed");
+  // A backend needing three requests at once arms req_event three ahead.
+  front.push(new Uint8Array(16).fill(4));
+  assert.equal(back.finalCheckForRequests(3), false);
+  assert.equal(new Int32Array(buffer, 4096, 4)[1], back.reqCons + 3);
+  front.push(new Uint8Array(16).fill(5));
+  front.push(new Uint8Array(16).fill(6));
+  assert.equal(back.finalCheckForRequests(3), true);
 });
 
 Deno.test("a producer index more than a ring ahead is an overflow, never followed", () => {

@@ -15,6 +15,7 @@ import * as hypercall from "./hypercall.ts";
 import * as memory from "./memory.ts";
 import * as mmu from "./mmu.ts";
 import * as multicall from "./multicall.ts";
+import * as netif from "./netif.ts";
 import * as sched from "./sched.ts";
 import * as sharedInfo from "./shared_info.ts";
 import * as startInfo from "./start_info.ts";
@@ -32,6 +33,7 @@ const MODULES: Record<string, Record<string, unknown>> = {
   memory,
   mmu,
   multicall,
+  "network interfaces (io/netif.h)": netif,
   scheduler: sched,
   "shared info": sharedInfo,
   "start info": startInfo,

@@ -6,6 +6,15 @@ import {
   MMU_UPDATE,
   MMUEXT_OP,
   MULTICALL_ENTRY,
+  NETIF_EXTRA_INFO,
+  NETIF_RX_REQUEST,
+  NETIF_RX_RESPONSE,
+  NETIF_RX_RING_SIZE,
+  NETIF_RX_SLOT_SIZE,
+  NETIF_TX_REQUEST,
+  NETIF_TX_RESPONSE,
+  NETIF_TX_RING_SIZE,
+  NETIF_TX_SLOT_SIZE,
   SCHED_POLL,
   SHARED_INFO,
   START_INFO,
@@ -49,4 +58,22 @@ Deno.test("struct aligns 64-bit fields to 8 and pads to the widest field", () =>
   assert.deepEqual(s.offset, { a: 0, b: 8, c: 16 });
   assert.equal(s.size, 24);
   assert.equal(s.align, 8);
+});
+
+Deno.test("netif layouts are Xen's (io/netif.h)", () => {
+  assert.equal(NETIF_TX_REQUEST.size, 12);
+  assert.deepEqual(NETIF_TX_REQUEST.offset, { gref: 0, offset: 4, flags: 6, id: 8, size: 10 });
+  assert.equal(NETIF_TX_RESPONSE.size, 4);
+  assert.equal(NETIF_TX_RESPONSE.offset.status, 2);
+  assert.equal(NETIF_EXTRA_INFO.size, 8);
+  assert.equal(NETIF_EXTRA_INFO.offset.u, 2);
+  assert.equal(NETIF_RX_REQUEST.size, 8);
+  assert.equal(NETIF_RX_REQUEST.offset.gref, 4);
+  assert.deepEqual(NETIF_RX_RESPONSE.offset, { id: 0, offset: 2, flags: 4, status: 6 });
+  assert.equal(NETIF_TX_SLOT_SIZE, NETIF_TX_REQUEST.size);
+  assert.equal(NETIF_RX_SLOT_SIZE, NETIF_RX_REQUEST.size);
+  // __CONST_RING_SIZE: the largest power of two of slots after the 64-byte header.
+  const slots = (slot: number) => 2 ** Math.floor(Math.log2((4096 - 64) / slot));
+  assert.equal(NETIF_TX_RING_SIZE, slots(NETIF_TX_SLOT_SIZE));
+  assert.equal(NETIF_RX_RING_SIZE, slots(NETIF_RX_SLOT_SIZE));
 });

@@ -29,3 +29,4 @@ export * from "./difftest/compare.ts";
 export * from "./difftest/qemu.ts";
 export * from "./difftest/runner.ts";
 export * from "./difftest/our_machine.ts";
+export * from "./net/net_testbed.ts";

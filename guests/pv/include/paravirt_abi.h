@@ -295,6 +295,111 @@ _Static_assert(offsetof(struct multicall_entry, op) == 0, "multicall_entry.op");
 _Static_assert(offsetof(struct multicall_entry, result) == 8, "multicall_entry.result");
 _Static_assert(offsetof(struct multicall_entry, args) == 16, "multicall_entry.args");
 
+/* ---- network interfaces (io/netif.h) ---- */
+#define NETIF_DEVICE_TYPE "vif"
+#define NETIF_KEY_BRIDGE "bridge"
+#define NETIF_KEY_EVENT_CHANNEL "event-channel"
+#define NETIF_KEY_EVENT_CHANNEL_RX "event-channel-rx"
+#define NETIF_KEY_EVENT_CHANNEL_TX "event-channel-tx"
+#define NETIF_KEY_FEATURE_GSO_TCPV4 "feature-gso-tcpv4"
+#define NETIF_KEY_FEATURE_MULTICAST_CONTROL "feature-multicast-control"
+#define NETIF_KEY_FEATURE_NO_CSUM_OFFLOAD "feature-no-csum-offload"
+#define NETIF_KEY_FEATURE_RX_COPY "feature-rx-copy"
+#define NETIF_KEY_FEATURE_RX_FLIP "feature-rx-flip"
+#define NETIF_KEY_FEATURE_RX_NOTIFY "feature-rx-notify"
+#define NETIF_KEY_FEATURE_SG "feature-sg"
+#define NETIF_KEY_FEATURE_SPLIT_EVENT_CHANNELS "feature-split-event-channels"
+#define NETIF_KEY_HANDLE "handle"
+#define NETIF_KEY_MAC "mac"
+#define NETIF_KEY_MULTI_QUEUE_MAX_QUEUES "multi-queue-max-queues"
+#define NETIF_KEY_MULTI_QUEUE_NUM_QUEUES "multi-queue-num-queues"
+#define NETIF_KEY_REQUEST_RX_COPY "request-rx-copy"
+#define NETIF_KEY_RX_RING_REF "rx-ring-ref"
+#define NETIF_KEY_TX_RING_REF "tx-ring-ref"
+#define NETIF_RSP_DROPPED (-2)
+#define NETIF_RSP_ERROR (-1)
+#define NETIF_RSP_NULL 0x1u
+#define NETIF_RSP_OKAY 0x0u
+#define NETIF_RX_RING_SIZE 0x100u
+#define NETIF_RX_SLOT_SIZE 0x8u
+#define NETIF_TX_RING_SIZE 0x100u
+#define NETIF_TX_SLOT_SIZE 0xcu
+#define NETRXF_csum_blank 0x2u
+#define NETRXF_data_validated 0x1u
+#define NETRXF_extra_info 0x8u
+#define NETRXF_gso_prefix 0x10u
+#define NETRXF_more_data 0x4u
+#define NETTXF_csum_blank 0x1u
+#define NETTXF_data_validated 0x2u
+#define NETTXF_extra_info 0x8u
+#define NETTXF_more_data 0x4u
+#define XEN_NETIF_EXTRA_FLAG_MORE 0x1u
+#define XEN_NETIF_EXTRA_TYPE_GSO 0x1u
+#define XEN_NETIF_EXTRA_TYPE_HASH 0x4u
+#define XEN_NETIF_EXTRA_TYPE_MAX 0x5u
+#define XEN_NETIF_EXTRA_TYPE_MCAST_ADD 0x2u
+#define XEN_NETIF_EXTRA_TYPE_MCAST_DEL 0x3u
+#define XEN_NETIF_EXTRA_TYPE_NONE 0x0u
+#define XEN_NETIF_GSO_TYPE_NONE 0x0u
+#define XEN_NETIF_GSO_TYPE_TCPV4 0x1u
+#define XEN_NETIF_GSO_TYPE_TCPV6 0x2u
+#define XEN_NETIF_MAX_TX_SIZE 0xffffu
+#define XEN_NETIF_NR_SLOTS_MIN 0x12u
+/* an extra-info slot */
+struct netif_extra_info {
+  uint8_t type; /* XEN_NETIF_EXTRA_TYPE_* */
+  uint8_t flags; /* XEN_NETIF_EXTRA_FLAG_* */
+  uint16_t u[3]; /* union: gso {u16 size; u8 type; u8 pad; u16 features}, mcast {u8 addr[6]}, hash {u8 type; u8 algorithm; u8 value[4]} */
+};
+_Static_assert(sizeof(struct netif_extra_info) == 8, "netif_extra_info size");
+_Static_assert(offsetof(struct netif_extra_info, type) == 0, "netif_extra_info.type");
+_Static_assert(offsetof(struct netif_extra_info, flags) == 1, "netif_extra_info.flags");
+_Static_assert(offsetof(struct netif_extra_info, u) == 2, "netif_extra_info.u");
+/* a receive buffer posted by the frontend */
+struct netif_rx_request {
+  uint16_t id; /* echoed in the response */
+  uint16_t pad;
+  uint32_t gref; /* grant of an empty page for the backend to fill */
+};
+_Static_assert(sizeof(struct netif_rx_request) == 8, "netif_rx_request size");
+_Static_assert(offsetof(struct netif_rx_request, id) == 0, "netif_rx_request.id");
+_Static_assert(offsetof(struct netif_rx_request, pad) == 2, "netif_rx_request.pad");
+_Static_assert(offsetof(struct netif_rx_request, gref) == 4, "netif_rx_request.gref");
+/* a received fragment */
+struct netif_rx_response {
+  uint16_t id; /* the request's id */
+  uint16_t offset; /* where in the page the data starts */
+  uint16_t flags; /* NETRXF_* */
+  int16_t status; /* bytes received, or a negative NETIF_RSP_* */
+};
+_Static_assert(sizeof(struct netif_rx_response) == 8, "netif_rx_response size");
+_Static_assert(offsetof(struct netif_rx_response, id) == 0, "netif_rx_response.id");
+_Static_assert(offsetof(struct netif_rx_response, offset) == 2, "netif_rx_response.offset");
+_Static_assert(offsetof(struct netif_rx_response, flags) == 4, "netif_rx_response.flags");
+_Static_assert(offsetof(struct netif_rx_response, status) == 6, "netif_rx_response.status");
+/* a transmit request (one fragment of a packet) */
+struct netif_tx_request {
+  uint32_t gref; /* grant of the page holding the data */
+  uint16_t offset; /* byte offset of the data in that page */
+  uint16_t flags; /* NETTXF_* */
+  uint16_t id; /* echoed in the response */
+  uint16_t size; /* first request: the packet's total length; others: the fragment's */
+};
+_Static_assert(sizeof(struct netif_tx_request) == 12, "netif_tx_request size");
+_Static_assert(offsetof(struct netif_tx_request, gref) == 0, "netif_tx_request.gref");
+_Static_assert(offsetof(struct netif_tx_request, offset) == 4, "netif_tx_request.offset");
+_Static_assert(offsetof(struct netif_tx_request, flags) == 6, "netif_tx_request.flags");
+_Static_assert(offsetof(struct netif_tx_request, id) == 8, "netif_tx_request.id");
+_Static_assert(offsetof(struct netif_tx_request, size) == 10, "netif_tx_request.size");
+/* a transmit response */
+struct netif_tx_response {
+  uint16_t id; /* the request's id */
+  int16_t status; /* NETIF_RSP_* */
+};
+_Static_assert(sizeof(struct netif_tx_response) == 4, "netif_tx_response size");
+_Static_assert(offsetof(struct netif_tx_response, id) == 0, "netif_tx_response.id");
+_Static_assert(offsetof(struct netif_tx_response, status) == 2, "netif_tx_response.status");
+
 /* ---- scheduler ---- */
 #define SCHEDOP_block 0x1u
 #define SCHEDOP_poll 0x3u

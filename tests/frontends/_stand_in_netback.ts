@@ -14,6 +14,12 @@
 
 import {
   GNTST_okay,
+  NETIF_RSP_ERROR,
+  NETIF_RSP_OKAY,
+  NETIF_RX_SLOT_SIZE as RX_SLOT,
+  NETIF_TX_SLOT_SIZE as TX_SLOT,
+  NETRXF_more_data,
+  NETTXF_more_data,
   XenbusStateConnected,
   XenbusStateInitialised,
   XenbusStateInitialising,
@@ -26,13 +32,6 @@ import type { Doorbell } from "@paravirt/events";
 import type { Domain } from "@paravirt/hypervisor";
 import type { FrontendHost } from "./_harness.ts";
 
-// io/netif.h numbers (Xen's), until @paravirt/public carries them on this branch.
-const NETTXF_more_data = 1 << 2;
-const NETRXF_more_data = 1 << 2;
-const NETIF_RSP_OKAY = 0;
-const NETIF_RSP_ERROR = -1;
-const TX_SLOT = 12;
-const RX_SLOT = 8;
 const PAGE = 4096;
 
 interface Vif {

@@ -71,44 +71,6 @@ _Static_assert(sizeof(struct blkif_request_segment) == 8, "blkif_request_segment
 _Static_assert(offsetof(struct blkif_request_indirect, indirect_grefs) == 28, "indirect grefs");
 _Static_assert(sizeof(struct blkif_response) == 16, "blkif_response size");
 
-#ifndef NETTXF_more_data
-#define NETTXF_more_data (1u << 2)
-#define NETTXF_extra_info (1u << 3)
-#define NETRXF_more_data (1u << 2)
-#define NETRXF_extra_info (1u << 3)
-#define NETIF_RSP_DROPPED (-2)
-#define NETIF_RSP_ERROR (-1)
-#define NETIF_RSP_OKAY 0
-#define NETIF_RSP_NULL 1
-#define XEN_NETIF_NR_SLOTS_MIN 18u
-#define NETIF_TX_SLOT_SIZE 12u
-#define NETIF_RX_SLOT_SIZE 8u
-struct netif_tx_request {
-  uint32_t gref;
-  uint16_t offset;
-  uint16_t flags;
-  uint16_t id;
-  uint16_t size;
-};
-struct netif_tx_response {
-  uint16_t id;
-  int16_t status;
-};
-struct netif_rx_request {
-  uint16_t id;
-  uint16_t pad;
-  uint32_t gref;
-};
-struct netif_rx_response {
-  uint16_t id;
-  uint16_t offset;
-  uint16_t flags;
-  int16_t status;
-};
-#endif
-_Static_assert(sizeof(struct netif_tx_request) == 12, "netif_tx_request size");
-_Static_assert(sizeof(struct netif_rx_request) == 8, "netif_rx_request size");
-_Static_assert(sizeof(struct netif_rx_response) == 8, "netif_rx_response size");
 
 #ifndef XENCONS_OUT_SIZE
 #define XENCONS_IN_SIZE 1024u

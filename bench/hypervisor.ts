@@ -164,12 +164,12 @@ async function shares(
   );
   const capped = await shares([{ name: "capped", cap: 20 }, { name: "free" }]);
   console.log(
-    `cap 20 beside an uncapped guest: ${capped[0].toFixed(1)} % (goal ≤ 20), the other ${
+    `cap 20 beside an uncapped guest: ${capped[0].toFixed(2)} % (goal ≤ 20), the other ${
       capped[1].toFixed(1)
     } %`,
   );
   const alone = await shares([{ name: "alone", cap: 20 }]);
-  console.log(`cap 20 alone on an idle CPU: ${alone[0].toFixed(1)} % (goal ≤ 20)`);
+  console.log(`cap 20 alone on an idle CPU: ${alone[0].toFixed(2)} % (goal ≤ 20)`);
 }
 
 // 6. PV overhead.

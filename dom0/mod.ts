@@ -1,9 +1,10 @@
 /**
  * The control domain's services: xenstored, Xen's configuration database, speaking
- * `io/xs_wire.h` to host tools on a Unix socket and to guests on their xenstore ring pages; and
- * the `xl` toolstack — its xl.cfg config format, the toolstack that owns the pCPU and applies
- * each domain's shutdown policy, the daemon's control protocol on a Unix socket, and the `xl`
- * command line (`deno task xl`).
+ * `io/xs_wire.h` to host tools on a Unix socket and to guests on their xenstore ring pages; the
+ * device supervisor, which runs every backend device in its own restricted worker; and the `xl`
+ * toolstack — its xl.cfg config format, the toolstack that owns the pCPU and applies each
+ * domain's shutdown policy, the daemon's control protocol on a Unix socket, and the `xl` command
+ * line (`deno task xl`).
  *
  * - {@link Xenstored}: the daemon (store, permissions, quotas, watches, transactions, domains).
  * - {@link serveUnixSocket}: the socket transport (Debian's `xenstore-*` tools work against it
@@ -14,6 +15,9 @@
  * - {@link Toolstack}: domains created from configs on a pCPU, console history, policy.
  * - {@link ToolstackServer}, {@link XlClient}: the toolstack daemon's protocol, both sides.
  * - {@link formatList}, {@link formatSchedCredit}, {@link formatInfo}: Xen's output formats.
+ * - {@link DeviceSupervisor}: backend devices in workers with their own permissions — block
+ *   (`xl block-attach/detach/list`, {@link parseDiskSpec}) and the console ring — with the xenbus
+ *   handshake, a heartbeat watchdog and restarts.
  *
  * ```ts
  * import { LocalClient, Xenstored } from "@paravirt/dom0";
@@ -59,3 +63,9 @@ export * from "./xl/client.ts";
 export * from "./xl/format.ts";
 export * from "./xl/socket_path.ts";
 export * from "./xl/daemon_start.ts";
+export * from "./devices/disk_spec.ts";
+export * from "./devices/vdev.ts";
+export * from "./devices/backend_worker.ts";
+export * from "./devices/vbd.ts";
+export * from "./devices/console_device.ts";
+export * from "./devices/supervisor.ts";

@@ -79,11 +79,14 @@ export class BackRing {
 
   /**
    * Number of requests published and not yet consumed. Throws {@link RingOverflowError} when the
-   * frontend claims more than the ring holds.
+   * frontend claims more than the ring holds, or moves its producer index back behind requests
+   * already consumed.
    */
   unconsumed(): number {
     const prod = this.requestProducer;
-    if (((prod - this.rspProdPvt) >>> 0) > this.size) {
+    const ahead = (prod - this.rspProdPvt) >>> 0;
+    // More than a ring ahead, or behind requests already consumed (moved backwards): bogus.
+    if (ahead > this.size || ahead < ((this.reqCons - this.rspProdPvt) >>> 0)) {
       throw new RingOverflowError(prod, this.rspProdPvt);
     }
     return (prod - this.reqCons) >>> 0;

@@ -88,6 +88,20 @@ Deno.test("a producer index more than a ring ahead is an overflow, never followe
   assert.equal(back.unconsumed(), back.size, "exactly full is allowed");
 });
 
+Deno.test("a producer index moved back behind consumed requests is an overflow", () => {
+  const buffer = new SharedArrayBuffer(4096);
+  const front = frontend(buffer, 0, 64);
+  const back = new BackRing(buffer, 0, 64);
+  front.setProducer(5);
+  for (let i = 0; i < 5; i++) back.takeRequest(new Uint8Array(64));
+  back.putResponse(new Uint8Array(1));
+  back.pushResponses(); // one answered, four consumed and in flight
+  front.setProducer(3);
+  assert.throws(() => back.unconsumed(), RingOverflowError, "not 2^32 - 2 requests");
+  front.setProducer(5);
+  assert.equal(back.unconsumed(), 0);
+});
+
 Deno.test("indices wrap at 2^32", () => {
   const buffer = new SharedArrayBuffer(4096);
   const words = new Int32Array(buffer, 0, 4);

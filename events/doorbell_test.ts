@@ -45,3 +45,40 @@ Deno.test("doorbell: a worker thread wakes on a ring and kicks back", async () =
   worker.terminate();
   URL.revokeObjectURL(url);
 });
+
+Deno.test("doorbell: waitSync returns at once after a ring, else after its timeout", async () => {
+  const wake = new WakeWord();
+  const bell = new Doorbell(wake);
+  const module = JSON.stringify(new URL("./doorbell.ts", import.meta.url).href);
+  const source = `const { Doorbell } = await import(${module});
+    self.onmessage = (e) => {
+      const bell = Doorbell.from(e.data.buffer, e.data.wake);
+      let t = performance.now();
+      bell.waitSync(50); // nothing rang: times out
+      const idle = performance.now() - t;
+      self.postMessage("waiting");
+      t = performance.now();
+      bell.waitSync(5000); // woken by the ring
+      const woken = performance.now() - t;
+      self.postMessage({ idle, woken, rung: bell.takeRings() });
+    };
+  `;
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const worker = new Worker(url, { type: "module" });
+  const messages: unknown[] = [];
+  const done = new Promise<void>((resolve) => {
+    worker.onmessage = (e) => {
+      messages.push(e.data);
+      if (e.data === "waiting") setTimeout(() => bell.ring(4), 20);
+      else resolve();
+    };
+  });
+  worker.postMessage({ buffer: bell.buffer, wake: wake.buffer });
+  await done;
+  const result = messages[1] as { idle: number; woken: number; rung: number };
+  assert.ok(result.idle >= 45, `timed out after ${result.idle} ms`);
+  assert.ok(result.woken < 4000, `woken after ${result.woken} ms`);
+  assert.equal(result.rung, 1 << 4);
+  worker.terminate();
+  URL.revokeObjectURL(url);
+});

@@ -7,6 +7,8 @@
  */
 
 import type { FieldType, Struct } from "./struct.ts";
+import * as blkif from "./blkif.ts";
+import * as console from "./console.ts";
 import * as domid from "./domid.ts";
 import * as errno from "./errno.ts";
 import * as eventChannel from "./event_channel.ts";
@@ -41,6 +43,8 @@ const MODULES: Record<string, Record<string, unknown>> = {
   version,
   "xenstore wire protocol": xsWire,
   "xenbus states": xenbus,
+  "block devices (io/blkif.h)": blkif,
+  "console ring (io/console.h)": console,
 };
 
 const C_TYPES: Record<FieldType, string> = {
@@ -62,6 +66,32 @@ function cName(name: string): string {
   return name.replace(/^HYPERVISOR_/, "__HYPERVISOR_");
 }
 
+/** Emits `value` as a C struct with its assertions, after any structure it nests (once each). */
+function emitStruct(value: Struct, lines: string[], emitted: Set<Struct>): void {
+  if (emitted.has(value)) return;
+  emitted.add(value);
+  for (const field of value.fields) {
+    if (typeof field.type !== "string") emitStruct(field.type, lines, emitted);
+  }
+  lines.push(`/* ${value.doc} */`, `struct ${value.name} {`);
+  for (const field of value.fields) {
+    const array = field.count > 1 ? `[${field.count}]` : "";
+    const note = field.note ? ` /* ${field.note.replaceAll("*/", "* /")} */` : "";
+    const type = typeof field.type === "string" ? C_TYPES[field.type] : `struct ${field.type.name}`;
+    lines.push(`  ${type} ${field.name}${array};${note}`);
+  }
+  lines.push("};");
+  lines.push(
+    `_Static_assert(sizeof(struct ${value.name}) == ${value.size}, "${value.name} size");`,
+  );
+  for (const field of value.fields) {
+    lines.push(
+      `_Static_assert(offsetof(struct ${value.name}, ${field.name}) == ${field.offset}, ` +
+        `"${value.name}.${field.name}");`,
+    );
+  }
+}
+
 /** Returns the text of `paravirt_abi.h`. */
 export function generateCHeader(): string {
   const lines = [
@@ -74,6 +104,7 @@ export function generateCHeader(): string {
     "#include <stddef.h>",
     "",
   ];
+  const emitted = new Set<Struct>();
   for (const [title, module] of Object.entries(MODULES)) {
     lines.push(`/* ---- ${title} ---- */`);
     for (const [name, value] of Object.entries(module)) {
@@ -85,23 +116,7 @@ export function generateCHeader(): string {
       }
     }
     for (const value of Object.values(module)) {
-      if (!isStruct(value)) continue;
-      lines.push(`/* ${value.doc} */`, `struct ${value.name} {`);
-      for (const field of value.fields) {
-        const array = field.count > 1 ? `[${field.count}]` : "";
-        const note = field.note ? ` /* ${field.note.replaceAll("*/", "* /")} */` : "";
-        lines.push(`  ${C_TYPES[field.type]} ${field.name}${array};${note}`);
-      }
-      lines.push("};");
-      lines.push(
-        `_Static_assert(sizeof(struct ${value.name}) == ${value.size}, "${value.name} size");`,
-      );
-      for (const field of value.fields) {
-        lines.push(
-          `_Static_assert(offsetof(struct ${value.name}, ${field.name}) == ${field.offset}, ` +
-            `"${value.name}.${field.name}");`,
-        );
-      }
+      if (isStruct(value)) emitStruct(value, lines, emitted);
     }
     lines.push("");
   }

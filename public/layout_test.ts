@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
 import {
+  BLKIF_REQUEST,
+  BLKIF_REQUEST_DISCARD,
+  BLKIF_REQUEST_INDIRECT,
+  BLKIF_REQUEST_SEGMENT,
+  BLKIF_RESPONSE,
+  BLKIF_RING_SLOT_SIZE,
+  BLKIF_SEGMENTS_PER_INDIRECT_FRAME,
   EVTCHN_STATUS,
   GNTTAB_SETUP_TABLE,
   GRANT_ENTRY_V1,
@@ -23,6 +30,7 @@ import {
   VCPU_RUNSTATE_INFO,
   VCPU_TIME_INFO,
   XEN_MEMORY_RESERVATION,
+  XENCONS_INTERFACE,
 } from "./mod.ts";
 
 Deno.test("layouts follow Xen's ARM/RISC-V rules", () => {
@@ -58,6 +66,37 @@ Deno.test("struct aligns 64-bit fields to 8 and pads to the widest field", () =>
   assert.deepEqual(s.offset, { a: 0, b: 8, c: 16 });
   assert.equal(s.size, 24);
   assert.equal(s.align, 8);
+});
+
+Deno.test("blkif and console layouts match Xen's headers on the ARM/RISC-V rules", () => {
+  assert.equal(BLKIF_REQUEST_SEGMENT.size, 8);
+  assert.equal(BLKIF_REQUEST.size, 112, "a blkif request is 112 bytes");
+  assert.equal(BLKIF_REQUEST.offset.id, 8);
+  assert.equal(BLKIF_REQUEST.offset.sector_number, 16);
+  assert.equal(BLKIF_REQUEST.offset.seg, 24);
+  assert.equal(BLKIF_REQUEST_DISCARD.offset.nr_sectors, 24);
+  assert.equal(BLKIF_REQUEST_DISCARD.size, 32);
+  assert.equal(BLKIF_REQUEST_INDIRECT.offset.handle, 24);
+  assert.equal(BLKIF_REQUEST_INDIRECT.offset.indirect_grefs, 28);
+  assert.equal(BLKIF_REQUEST_INDIRECT.size, 64);
+  assert.equal(BLKIF_RESPONSE.offset.operation, 8);
+  assert.equal(BLKIF_RESPONSE.offset.status, 10);
+  assert.equal(BLKIF_RESPONSE.size, 16);
+  assert.equal(BLKIF_RING_SLOT_SIZE, Math.max(BLKIF_REQUEST.size, BLKIF_RESPONSE.size));
+  assert.equal(BLKIF_SEGMENTS_PER_INDIRECT_FRAME * BLKIF_REQUEST_SEGMENT.size, 4096);
+  assert.equal(XENCONS_INTERFACE.offset.out, 1024);
+  assert.equal(XENCONS_INTERFACE.offset.in_cons, 3072);
+  assert.equal(XENCONS_INTERFACE.offset.out_prod, 3084);
+  assert.equal(XENCONS_INTERFACE.size, 3088);
+});
+
+Deno.test("a nested structure field takes the structure's size and alignment", () => {
+  const inner = struct("inner", "test", [["a", "u32"], ["b", "u8"]]);
+  const outer = struct("outer", "test", [["x", "u8"], ["items", inner, 3], ["y", "u8"]]);
+  assert.equal(inner.size, 8);
+  assert.deepEqual(outer.offset, { x: 0, items: 4, y: 28 });
+  assert.equal(outer.size, 32);
+  assert.equal(outer.align, 4);
 });
 
 Deno.test("netif layouts are Xen's (io/netif.h)", () => {

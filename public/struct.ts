@@ -5,7 +5,8 @@
  * Rules of use: fields are laid out in order with natural alignment, as the C compiler of an RV32
  * guest (ilp32) lays them out, under Xen's ARM/RISC-V rules: 64-bit fields are 8-byte aligned and a
  * structure is aligned to its widest field. Unions are written as their widest member; the other
- * members' meanings are documented on the field.
+ * members' meanings are documented on the field. A field may also be (an array of) another
+ * structure, laid out at that structure's alignment (`struct blkif_request_segment seg[11]`).
  *
  * @module
  */
@@ -13,15 +14,20 @@
 /** Scalar field types. */
 export type FieldType = "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "u64" | "i64";
 
-/** A field as declared: name, type, optional array length, optional note. */
-export type FieldSpec = readonly [name: string, type: FieldType, count?: number, note?: string];
+/** A field as declared: name, type (a scalar or a structure), optional array length and note. */
+export type FieldSpec = readonly [
+  name: string,
+  type: FieldType | Struct,
+  count?: number,
+  note?: string,
+];
 
 /** A laid-out field. */
 export interface Field {
   /** Field name (C identifier). */
   readonly name: string;
-  /** Scalar type. */
-  readonly type: FieldType;
+  /** Scalar type, or the nested structure. */
+  readonly type: FieldType | Struct;
   /** Array length (1 for a scalar). */
   readonly count: number;
   /** Byte offset in the structure. */
@@ -75,9 +81,10 @@ export function struct<const S extends readonly FieldSpec[]>(
   let at = 0;
   let align = 1;
   for (const [fieldName, type, count = 1, note] of specs) {
-    const size = sizeOf(type);
-    at = Math.ceil(at / size) * size;
-    align = Math.max(align, size);
+    const size = typeof type === "string" ? sizeOf(type) : type.size;
+    const fieldAlign = typeof type === "string" ? size : type.align;
+    at = Math.ceil(at / fieldAlign) * fieldAlign;
+    align = Math.max(align, fieldAlign);
     fields.push({ name: fieldName, type, count, offset: at, note });
     offset[fieldName] = at;
     at += size * count;

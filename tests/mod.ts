@@ -12,6 +12,10 @@
  * - {@link parseOutput}, {@link compareOutputs}: signatures and their comparison.
  * - {@link runBatch}, {@link bisectSeed}: the whole loop, and narrowing a mismatch to one group.
  *
+ * The block tests' tools are exported for the block benchmark: {@link TsBlkfront}, a blkfront in
+ * TypeScript that drives a real backend through a domain's memory as a guest would, and
+ * {@link blockRig}, the in-thread hypervisor, xenstored and device supervisor around it.
+ *
  * ```ts
  * import { boardMachine, runBatch } from "@paravirt/tests";
  * const result = await runBatch(0, 100, { ours: boardMachine() });
@@ -29,4 +33,6 @@ export * from "./difftest/compare.ts";
 export * from "./difftest/qemu.ts";
 export * from "./difftest/runner.ts";
 export * from "./difftest/our_machine.ts";
+export * from "./block/ts_blkfront.ts";
+export * from "./block/rig.ts";
 export * from "./net/net_testbed.ts";

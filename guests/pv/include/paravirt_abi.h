@@ -698,4 +698,134 @@ _Static_assert(offsetof(struct xsd_sockmsg, len) == 12, "xsd_sockmsg.len");
 #define XenbusStateReconfiguring 0x7u
 #define XenbusStateUnknown 0x0u
 
+/* ---- block devices (io/blkif.h) ---- */
+#define BLKIF_DISCARD_SECURE 0x1u
+#define BLKIF_KEY_DISCARD_ALIGNMENT "discard-alignment"
+#define BLKIF_KEY_DISCARD_GRANULARITY "discard-granularity"
+#define BLKIF_KEY_DISCARD_SECURE "discard-secure"
+#define BLKIF_KEY_EVENT_CHANNEL "event-channel"
+#define BLKIF_KEY_FEATURE_BARRIER "feature-barrier"
+#define BLKIF_KEY_FEATURE_DISCARD "feature-discard"
+#define BLKIF_KEY_FEATURE_FLUSH_CACHE "feature-flush-cache"
+#define BLKIF_KEY_FEATURE_MAX_INDIRECT_SEGMENTS "feature-max-indirect-segments"
+#define BLKIF_KEY_FEATURE_PERSISTENT "feature-persistent"
+#define BLKIF_KEY_INFO "info"
+#define BLKIF_KEY_PHYSICAL_SECTOR_SIZE "physical-sector-size"
+#define BLKIF_KEY_PROTOCOL "protocol"
+#define BLKIF_KEY_RING_REF "ring-ref"
+#define BLKIF_KEY_SECTORS "sectors"
+#define BLKIF_KEY_SECTOR_SIZE "sector-size"
+#define BLKIF_KEY_VIRTUAL_DEVICE "virtual-device"
+#define BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST 0x8u
+#define BLKIF_MAX_SEGMENTS_PER_REQUEST 0xbu
+#define BLKIF_OP_DISCARD 0x5u
+#define BLKIF_OP_FLUSH_DISKCACHE 0x3u
+#define BLKIF_OP_INDIRECT 0x6u
+#define BLKIF_OP_READ 0x0u
+#define BLKIF_OP_RESERVED_1 0x4u
+#define BLKIF_OP_WRITE 0x1u
+#define BLKIF_OP_WRITE_BARRIER 0x2u
+#define BLKIF_RING_SLOT_SIZE 0x70u
+#define BLKIF_RSP_EOPNOTSUPP (-2)
+#define BLKIF_RSP_ERROR (-1)
+#define BLKIF_RSP_OKAY 0x0u
+#define BLKIF_SECTORS_PER_FRAME 0x8u
+#define BLKIF_SECTOR_SIZE 0x200u
+#define BLKIF_SEGMENTS_PER_INDIRECT_FRAME 0x200u
+#define VDISK_CDROM 0x1u
+#define VDISK_READONLY 0x4u
+#define VDISK_REMOVABLE 0x2u
+#define XEN_IO_PROTO_ABI_ARM "arm-abi"
+#define XEN_IO_PROTO_ABI_NATIVE "arm-abi"
+/* one granted frame and the sectors of it a request transfers */
+struct blkif_request_segment {
+  uint32_t gref; /* grant reference of the frame */
+  uint8_t first_sect; /* first sector in the frame (inclusive) */
+  uint8_t last_sect; /* last sector in the frame (inclusive, at most 7) */
+};
+_Static_assert(sizeof(struct blkif_request_segment) == 8, "blkif_request_segment size");
+_Static_assert(offsetof(struct blkif_request_segment, gref) == 0, "blkif_request_segment.gref");
+_Static_assert(offsetof(struct blkif_request_segment, first_sect) == 4, "blkif_request_segment.first_sect");
+_Static_assert(offsetof(struct blkif_request_segment, last_sect) == 5, "blkif_request_segment.last_sect");
+/* a block request (read, write, write barrier, flush) */
+struct blkif_request {
+  uint8_t operation; /* BLKIF_OP_* */
+  uint8_t nr_segments; /* segments used */
+  uint16_t handle; /* virtual device (blkif_vdev_t) */
+  uint64_t id; /* the frontend's value, echoed in the response */
+  uint64_t sector_number; /* first 512-byte sector on the disk */
+  struct blkif_request_segment seg[11];
+};
+_Static_assert(sizeof(struct blkif_request) == 112, "blkif_request size");
+_Static_assert(offsetof(struct blkif_request, operation) == 0, "blkif_request.operation");
+_Static_assert(offsetof(struct blkif_request, nr_segments) == 1, "blkif_request.nr_segments");
+_Static_assert(offsetof(struct blkif_request, handle) == 2, "blkif_request.handle");
+_Static_assert(offsetof(struct blkif_request, id) == 8, "blkif_request.id");
+_Static_assert(offsetof(struct blkif_request, sector_number) == 16, "blkif_request.sector_number");
+_Static_assert(offsetof(struct blkif_request, seg) == 24, "blkif_request.seg");
+/* a discard request */
+struct blkif_request_discard {
+  uint8_t operation; /* BLKIF_OP_DISCARD */
+  uint8_t flag; /* BLKIF_DISCARD_SECURE or 0 */
+  uint16_t handle; /* virtual device */
+  uint64_t id; /* echoed in the response */
+  uint64_t sector_number; /* first sector to discard */
+  uint64_t nr_sectors; /* contiguous sectors to discard */
+};
+_Static_assert(sizeof(struct blkif_request_discard) == 32, "blkif_request_discard size");
+_Static_assert(offsetof(struct blkif_request_discard, operation) == 0, "blkif_request_discard.operation");
+_Static_assert(offsetof(struct blkif_request_discard, flag) == 1, "blkif_request_discard.flag");
+_Static_assert(offsetof(struct blkif_request_discard, handle) == 2, "blkif_request_discard.handle");
+_Static_assert(offsetof(struct blkif_request_discard, id) == 8, "blkif_request_discard.id");
+_Static_assert(offsetof(struct blkif_request_discard, sector_number) == 16, "blkif_request_discard.sector_number");
+_Static_assert(offsetof(struct blkif_request_discard, nr_sectors) == 24, "blkif_request_discard.nr_sectors");
+/* an indirect read or write */
+struct blkif_request_indirect {
+  uint8_t operation; /* BLKIF_OP_INDIRECT */
+  uint8_t indirect_op; /* BLKIF_OP_READ or BLKIF_OP_WRITE */
+  uint16_t nr_segments; /* segments, in the indirect pages */
+  uint64_t id; /* echoed in the response */
+  uint64_t sector_number; /* first sector */
+  uint16_t handle; /* virtual device */
+  uint32_t indirect_grefs[8]; /* grants of the pages */
+};
+_Static_assert(sizeof(struct blkif_request_indirect) == 64, "blkif_request_indirect size");
+_Static_assert(offsetof(struct blkif_request_indirect, operation) == 0, "blkif_request_indirect.operation");
+_Static_assert(offsetof(struct blkif_request_indirect, indirect_op) == 1, "blkif_request_indirect.indirect_op");
+_Static_assert(offsetof(struct blkif_request_indirect, nr_segments) == 2, "blkif_request_indirect.nr_segments");
+_Static_assert(offsetof(struct blkif_request_indirect, id) == 8, "blkif_request_indirect.id");
+_Static_assert(offsetof(struct blkif_request_indirect, sector_number) == 16, "blkif_request_indirect.sector_number");
+_Static_assert(offsetof(struct blkif_request_indirect, handle) == 24, "blkif_request_indirect.handle");
+_Static_assert(offsetof(struct blkif_request_indirect, indirect_grefs) == 28, "blkif_request_indirect.indirect_grefs");
+/* a block response */
+struct blkif_response {
+  uint64_t id; /* copied from the request */
+  uint8_t operation; /* copied from the request */
+  int16_t status; /* BLKIF_RSP_* */
+};
+_Static_assert(sizeof(struct blkif_response) == 16, "blkif_response size");
+_Static_assert(offsetof(struct blkif_response, id) == 0, "blkif_response.id");
+_Static_assert(offsetof(struct blkif_response, operation) == 8, "blkif_response.operation");
+_Static_assert(offsetof(struct blkif_response, status) == 10, "blkif_response.status");
+
+/* ---- console ring (io/console.h) ---- */
+#define XENCONS_IN_SIZE 0x400u
+#define XENCONS_OUT_SIZE 0x800u
+/* the console ring page */
+struct xencons_interface {
+  uint8_t in[1024]; /* typed input, produced by the backend */
+  uint8_t out[2048]; /* output, produced by the guest */
+  uint32_t in_cons; /* guest: input consumed */
+  uint32_t in_prod; /* backend: input produced */
+  uint32_t out_cons; /* backend: output consumed */
+  uint32_t out_prod; /* guest: output produced */
+};
+_Static_assert(sizeof(struct xencons_interface) == 3088, "xencons_interface size");
+_Static_assert(offsetof(struct xencons_interface, in) == 0, "xencons_interface.in");
+_Static_assert(offsetof(struct xencons_interface, out) == 1024, "xencons_interface.out");
+_Static_assert(offsetof(struct xencons_interface, in_cons) == 3072, "xencons_interface.in_cons");
+_Static_assert(offsetof(struct xencons_interface, in_prod) == 3076, "xencons_interface.in_prod");
+_Static_assert(offsetof(struct xencons_interface, out_cons) == 3080, "xencons_interface.out_cons");
+_Static_assert(offsetof(struct xencons_interface, out_prod) == 3084, "xencons_interface.out_prod");
+
 #endif /* PARAVIRT_ABI_H */

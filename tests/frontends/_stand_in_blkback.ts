@@ -17,6 +17,17 @@
  */
 
 import {
+  BLKIF_MAX_SEGMENTS_PER_REQUEST,
+  BLKIF_OP_DISCARD,
+  BLKIF_OP_FLUSH_DISKCACHE,
+  BLKIF_OP_INDIRECT,
+  BLKIF_OP_READ,
+  BLKIF_OP_WRITE,
+  BLKIF_OP_WRITE_BARRIER,
+  BLKIF_RING_SLOT_SIZE as SLOT,
+  BLKIF_RSP_EOPNOTSUPP as RSP_EOPNOTSUPP,
+  BLKIF_RSP_ERROR as RSP_ERROR,
+  BLKIF_RSP_OKAY as RSP_OKAY,
   GNTST_okay,
   XenbusStateClosed,
   XenbusStateClosing,
@@ -32,18 +43,7 @@ import type { Doorbell } from "@paravirt/events";
 import type { Domain } from "@paravirt/hypervisor";
 import type { FrontendHost } from "./_harness.ts";
 
-// io/blkif.h numbers (Xen's), until @paravirt/public carries them on this branch.
-const BLKIF_OP_READ = 0;
-const BLKIF_OP_WRITE = 1;
-const BLKIF_OP_WRITE_BARRIER = 2;
-const BLKIF_OP_FLUSH_DISKCACHE = 3;
-const BLKIF_OP_DISCARD = 5;
-const BLKIF_OP_INDIRECT = 6;
-const SLOT = 112;
-const RSP_OKAY = 0;
-const RSP_ERROR = -1;
-const RSP_EOPNOTSUPP = -2;
-const MAX_SEGS = 11;
+const MAX_SEGS = BLKIF_MAX_SEGMENTS_PER_REQUEST;
 
 /** How the stand-in behaves. */
 export interface StandInOptions {

@@ -9,18 +9,20 @@
  */
 
 import assert from "node:assert/strict";
-import { SHUTDOWN_poweroff } from "@paravirt/public";
+import {
+  SHUTDOWN_poweroff,
+  XENCONS_IN_SIZE,
+  XENCONS_INTERFACE,
+  XENCONS_OUT_SIZE,
+} from "@paravirt/public";
 import { createDoorbell } from "@paravirt/dom0";
 import type { Doorbell } from "@paravirt/events";
 import { createGuest, newHost, runGuests } from "./_harness.ts";
 
-// io/console.h layout (Xen's), until @paravirt/public carries it on this branch.
-const IN_SIZE = 1024;
-const OUT_SIZE = 2048;
-const IN_CONS = 3072;
-const IN_PROD = 3076;
-const OUT_CONS = 3080;
-const OUT_PROD = 3084;
+const IN_SIZE = XENCONS_IN_SIZE;
+const OUT_SIZE = XENCONS_OUT_SIZE;
+const { in_cons: IN_CONS, in_prod: IN_PROD, out_cons: OUT_CONS, out_prod: OUT_PROD } =
+  XENCONS_INTERFACE.offset;
 
 /** The backend half of a console ring, on the main thread. */
 class StandInConsole {

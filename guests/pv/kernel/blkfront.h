@@ -27,7 +27,6 @@
  */
 #ifndef PVK_BLKFRONT_H
 #define PVK_BLKFRONT_H
-#include "io_abi.h"
 #include "pvk_syscall.h"
 #include "thread.h"
 #include "types.h"

@@ -11,7 +11,6 @@
 #include "boot.h"
 #include "console.h"
 #include "events.h"
-#include "io_abi.h"
 #include "pvops.h"
 #include "string.h"
 #include "thread.h"

@@ -23,7 +23,6 @@
  */
 #ifndef PVK_NETFRONT_H
 #define PVK_NETFRONT_H
-#include "io_abi.h"
 #include "pvk_syscall.h"
 #include "types.h"
 

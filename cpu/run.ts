@@ -24,6 +24,9 @@ import { csrInstruction } from "./csr.ts";
 import { ebreak, ecall, mret, sfenceVma, sret, wfiAllowed } from "./privileged.ts";
 import { atomic, loadSlow, storeSlow } from "./memory_access.ts";
 
+/** The word a FENCE exchanges on: any atomic read-modify-write is a full barrier. */
+const FENCE_WORD = new Int32Array(new SharedArrayBuffer(4));
+
 const EMPTY_WORDS: Int32Array = new Int32Array(0);
 
 /** Credits `count` retired instructions to instret and cycle, honouring mcountinhibit. */
@@ -168,13 +171,17 @@ export function run(hart: Hart, budget: number): Exit {
             pc = (pc + 4) | 0;
             continue;
           }
-          case 0x03: { // MISC-MEM: FENCE and FENCE.I are no-ops (no decoded-instruction cache).
+          case 0x03: { // MISC-MEM: FENCE and FENCE.I (no decoded-instruction cache to flush).
             const funct3 = (insn >>> 12) & 7;
             if (funct3 > 1) {
               cause = 2;
               tval = insn;
               break handle;
             }
+            // Guest memory is shared with other threads (backends in workers), and the host may
+            // let a later load pass an earlier store (x86's store buffer): a FENCE is a real
+            // full barrier, as an atomic read-modify-write is.
+            if (funct3 === 0) Atomics.add(FENCE_WORD, 0, 0);
             pc = (pc + 4) | 0;
             continue;
           }

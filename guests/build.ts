@@ -162,6 +162,13 @@ const PV_KERNEL_SOURCES: readonly string[] = [
   "kernel/syscall.c",
   "kernel/apps.c",
   "kernel/hostile.c",
+  "kernel/gnttab.c",
+  "kernel/xenbus.c",
+  "kernel/blkfront.c",
+  "kernel/netfront.c",
+  "kernel/consfront.c",
+  "kernel/xstest.c",
+  "kernel/ringgarbage.c",
 ];
 
 /** Sources every application links, relative to `pv/`: `apps/crt0.S` first. */

@@ -10,7 +10,8 @@
  *
  * `pvkernel` is the paravirtualized kernel (`pv/README.md`): the same ELF boots as a PV guest
  * under the hypervisor and natively in S-mode under the board's SBI firmware, and runs the
- * applications named on its command line ({@linkcode PV_APP_NAMES}, plus `hostile`). It ends
+ * applications named on its command line ({@linkcode PV_APP_NAMES}, plus the kernel jobs `hostile`,
+ * `xstest` and `ringgarbage`); under the hypervisor it has the split-driver frontends. It ends
  * with SHUTDOWN_poweroff (success) or SHUTDOWN_crash (failure), natively through SBI SRST.
  *
  * ```ts
@@ -35,7 +36,15 @@ export const GUEST_IMAGE_NAMES: readonly GuestImageName[] = [
 ];
 
 /** The U-mode applications embedded in `pvkernel`, in the order of its `kernel/apps.S`. */
-export const PV_APP_NAMES: readonly string[] = ["hello", "primes", "pingpong", "memtest"];
+export const PV_APP_NAMES: readonly string[] = [
+  "hello",
+  "primes",
+  "pingpong",
+  "memtest",
+  "disktest",
+  "nettest",
+  "echo",
+];
 
 /** Name of one built guest image. */
 export type GuestImageName =

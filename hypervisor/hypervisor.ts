@@ -51,8 +51,10 @@ import type { HypercallHost } from "./hypercalls/host.ts";
 import type { Scheduler } from "./scheduler/scheduler.ts";
 import { CreditScheduler } from "./scheduler/credit.ts";
 import {
+  CHUNK_IO_INSTRUCTIONS,
   CHUNK_MAX_INSTRUCTIONS,
   INITIAL_INSTRUCTIONS_PER_SECOND,
+  IO_ACTIVE_NS,
   LOG_LINES,
   MAX_DOMAIN_PAGES,
   MAX_DOMAINS,
@@ -153,6 +155,8 @@ export class Hypervisor implements HypercallHost {
   /** Per doorbell: slot → dom0 port (-1 when unused). */
   readonly #doorbells = new Map<Doorbell, Int32Array>();
   #wakeSeen = 0;
+  /** Until when backends are busy (short chunks, so their kicks are seen soon). */
+  #ioActiveUntil = 0;
   readonly #log: string[] = [];
   #nextDomid = 1;
   #current: Vcpu | undefined;
@@ -415,7 +419,10 @@ export class Hypervisor implements HypercallHost {
       this.#doorbells.set(doorbell, slots);
     }
     slots[slot] = port;
-    this.dom0.handle(port, () => doorbell.ring(slot));
+    this.dom0.handle(port, () => {
+      this.#ioActiveUntil = this.#now + IO_ACTIVE_NS;
+      doorbell.ring(slot);
+    });
   }
 
   /** Closes a backend's dom0 port and forgets its doorbell route. */
@@ -434,6 +441,7 @@ export class Hypervisor implements HypercallHost {
     const seen = this.wake.value;
     if (seen === this.#wakeSeen) return;
     this.#wakeSeen = seen;
+    this.#ioActiveUntil = this.#now + IO_ACTIVE_NS;
     for (const [doorbell, slots] of this.#doorbells) {
       let kicks = doorbell.takeKicks();
       while (kicks !== 0) {
@@ -634,7 +642,8 @@ export class Hypervisor implements HypercallHost {
     while (!this.#endSlice) {
       const span = Math.min(until, this.#nextTimer) - now;
       let budget = Math.ceil(span * this.#ipns);
-      if (budget > CHUNK_MAX_INSTRUCTIONS) budget = CHUNK_MAX_INSTRUCTIONS;
+      const chunkMax = now < this.#ioActiveUntil ? CHUNK_IO_INSTRUCTIONS : CHUNK_MAX_INSTRUCTIONS;
+      if (budget > chunkMax) budget = chunkMax;
       else if (budget < 1000) budget = 1000;
       const before = hart.instret;
       const exit = run(hart, budget);

@@ -75,7 +75,7 @@ Deno.test("native: bad command lines are refused with a message", async () => {
   const unknown = await bootNative("app=nope");
   assert.match(
     unknown.output,
-    /pvkernel: unknown app "nope" \(known: hello primes pingpong memtest hostile\)\n/,
+    /pvkernel: unknown app "nope" \(known: hello primes pingpong memtest disktest nettest echo hostile xstest ringgarbage\)\n/,
   );
   assert.equal(unknown.outcome, "fail");
   const badN = await bootNative("app=primes n=12x");
@@ -92,4 +92,38 @@ Deno.test("native: a malformed device tree stops the boot with a message", async
     /pvkernel: native boot failed: malformed device tree at 0x[0-9a-f]{8}\n/,
   );
   assert.equal(run.outcome, "fail");
+});
+
+Deno.test("native: the split-driver frontends are absent, and the apps that need them say why", async () => {
+  const run = await bootNative("app=disktest,nettest,xstest,ringgarbage role=ping console=ring");
+  assert.equal(run.outcome, "fail");
+  assert.match(
+    run.output,
+    /pvkernel: console=ring needs the hypervisor; natively the SBI console stays\n/,
+  );
+  assert.match(
+    run.output,
+    /app disktest: FAIL no block device: the kernel runs natively \(block frontends need the hypervisor and xenstore\)\n/,
+  );
+  assert.match(
+    run.output,
+    /app nettest: FAIL no network interface: the kernel runs natively \(network frontends need the hypervisor and xenstore\)\n/,
+  );
+  assert.match(
+    run.output,
+    /app xstest: FAIL xenstore and grant tables need the hypervisor \(running natively\)\n/,
+  );
+  assert.match(
+    run.output,
+    /app ringgarbage: FAIL block device 0: error -38 \(running natively: no frontends\)\n/,
+  );
+  assert.match(run.output, /pvkernel: 4 of 4 app\(s\) failed, crashing\n$/);
+});
+
+Deno.test("native: echo reads typed lines from the SBI console", async () => {
+  const run = await bootNative("app=echo timeout_ms=5000", {
+    patch: (board) => board.uart.receive(new TextEncoder().encode("native line\nquit\n")),
+  });
+  assert.equal(run.outcome, "pass", run.output);
+  assert.match(run.output, /echo: native line\necho: bye after 1 line\(s\)\n/);
 });

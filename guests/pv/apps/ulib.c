@@ -15,6 +15,16 @@ long sys_call(uint32_t nr, uint32_t arg0, uint32_t arg1) {
   return (long)a0;
 }
 
+long sys_call4(uint32_t nr, uint32_t arg0, uint32_t arg1, uint32_t arg2, uint32_t arg3) {
+  register uint32_t a0 __asm__("a0") = arg0;
+  register uint32_t a1 __asm__("a1") = arg1;
+  register uint32_t a2 __asm__("a2") = arg2;
+  register uint32_t a3 __asm__("a3") = arg3;
+  register uint32_t a7 __asm__("a7") = nr;
+  __asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a7) : "memory");
+  return (long)a0;
+}
+
 long sys_write(const char *buf, uint32_t len) {
   return sys_call(SYS_write, (uint32_t)(uintptr_t)buf, len);
 }
@@ -44,6 +54,50 @@ long sys_mem_held(void) { return sys_call(SYS_mem_held, 0, 0); }
 long sys_evtchn_send(uint32_t port) { return sys_call(SYS_evtchn_send, port, 0); }
 long sys_evtchn_wait(uint32_t port) { return sys_call(SYS_evtchn_wait, port, 0); }
 long sys_pv_mode(void) { return sys_call(SYS_pv_mode, 0, 0); }
+
+long sys_blk_info(uint32_t dev, struct pvk_blk_info *info) {
+  return sys_call(SYS_blk_info, dev, (uint32_t)(uintptr_t)info);
+}
+
+long sys_blk_submit(uint32_t dev, const struct pvk_blk_req *req) {
+  return sys_call(SYS_blk_submit, dev, (uint32_t)(uintptr_t)req);
+}
+
+long sys_blk_reap(uint32_t dev, struct pvk_blk_done *done, uint32_t max, uint32_t min) {
+  return sys_call4(SYS_blk_reap, dev, (uint32_t)(uintptr_t)done, max, min);
+}
+
+long sys_net_info(uint32_t dev, struct pvk_net_info *info) {
+  return sys_call(SYS_net_info, dev, (uint32_t)(uintptr_t)info);
+}
+
+long sys_net_send(uint32_t dev, const void *frame, uint32_t len) {
+  return sys_call4(SYS_net_send, dev, (uint32_t)(uintptr_t)frame, len, 0);
+}
+
+long sys_net_recv(uint32_t dev, void *buf, uint32_t size, uint32_t timeout_ms) {
+  return sys_call4(SYS_net_recv, dev, (uint32_t)(uintptr_t)buf, size, timeout_ms);
+}
+
+long sys_console_read(char *buf, uint32_t size, uint32_t timeout_ms) {
+  return sys_call4(SYS_console_read, (uint32_t)(uintptr_t)buf, size, timeout_ms, 0);
+}
+
+long map_pages(uint32_t va, uint32_t pages) {
+  while (pages > 0) {
+    uint32_t n = pages > USER_MAP_MAX ? USER_MAP_MAX : pages;
+    long rc = sys_mem_map(va, n);
+    if (rc != (long)n) return rc < 0 ? rc : -(long)ENOMEM;
+    va += n * 4096;
+    pages -= n;
+  }
+  return 0;
+}
+
+const char *fixed2(char *buf, uint32_t size, uint64_t hundredths) {
+  format(buf, size, "%llu.%02u", hundredths / 100, (uint32_t)(hundredths % 100));
+  return buf;
+}
 
 int printf(const char *fmt, ...) {
   char buf[256];

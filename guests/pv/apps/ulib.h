@@ -9,6 +9,7 @@
  */
 #ifndef ULIB_H
 #define ULIB_H
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "args.h"
@@ -18,6 +19,7 @@
 #include "string.h"
 
 long sys_call(uint32_t nr, uint32_t a0, uint32_t a1);
+long sys_call4(uint32_t nr, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3);
 long sys_write(const char *buf, uint32_t len);
 __attribute__((noreturn)) void sys_exit(int status);
 void sys_yield(void);
@@ -30,6 +32,17 @@ long sys_mem_held(void);
 long sys_evtchn_send(uint32_t port);
 long sys_evtchn_wait(uint32_t port);
 long sys_pv_mode(void);
+long sys_blk_info(uint32_t dev, struct pvk_blk_info *info);
+long sys_blk_submit(uint32_t dev, const struct pvk_blk_req *req);
+long sys_blk_reap(uint32_t dev, struct pvk_blk_done *done, uint32_t max, uint32_t min);
+long sys_net_info(uint32_t dev, struct pvk_net_info *info);
+long sys_net_send(uint32_t dev, const void *frame, uint32_t len);
+long sys_net_recv(uint32_t dev, void *buf, uint32_t size, uint32_t timeout_ms);
+long sys_console_read(char *buf, uint32_t size, uint32_t timeout_ms);
+/* Maps `pages` fresh pages at va, in calls of at most USER_MAP_MAX; returns 0 or -errno. */
+long map_pages(uint32_t va, uint32_t pages);
+/* "a.bc" for value/100 (MB/s and the like): writes into buf, returns buf. */
+const char *fixed2(char *buf, uint32_t size, uint64_t hundredths);
 
 int printf(const char *fmt, ...);
 uint64_t rdtime(void);

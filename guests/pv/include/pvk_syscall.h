@@ -10,6 +10,7 @@
  */
 #ifndef PVK_SYSCALL_H
 #define PVK_SYSCALL_H
+#include <stdint.h>
 
 /* Write a0 = buffer, a1 = length bytes to the console; returns the length. */
 #define SYS_write 1
@@ -37,6 +38,85 @@
 #define SYS_evtchn_wait 11
 /* Whether the kernel runs under the hypervisor: 1 (PV) or 0 (native). */
 #define SYS_pv_mode 12
+
+/* Block devices (PV only: natively -ENOSYS; -ENODEV for a device that does not exist). The
+ * first call finds the vbd devices in xenstore and waits for them to connect. */
+/* a0 = device index (0..), a1 = struct pvk_blk_info * to fill. */
+#define SYS_blk_info 13
+/* a0 = device, a1 = const struct pvk_blk_req *: queues one request and returns 0 at once; waits
+ * only while all PVK_BLK_QUEUE_MAX requests of the device are in use (submitted or completed
+ * and not yet reaped). The buffer's pages stay the I/O's until it is reaped: SYS_mem_unmap of
+ * them answers -EBUSY meanwhile. */
+#define SYS_blk_submit 14
+/* a0 = device, a1 = struct pvk_blk_done *, a2 = max entries, a3 = min: waits until at least
+ * min of this process's requests have completed, fills up to max; returns how many. */
+#define SYS_blk_reap 15
+/* Network interfaces (PV only, like the block calls). */
+/* a0 = interface index, a1 = struct pvk_net_info * to fill. */
+#define SYS_net_info 16
+/* a0 = interface, a1 = frame, a2 = length (14..PVK_NET_FRAME_MAX): queues the frame; returns
+ * the length. Waits while the transmit buffers are all in flight. */
+#define SYS_net_send 17
+/* a0 = interface, a1 = buffer, a2 = size, a3 = timeout in ms (0: do not wait; 0xFFFFFFFF: no
+ * limit): the next received frame, truncated to size; returns its full length, -ETIMEDOUT. */
+#define SYS_net_recv 18
+
+/* a0 = buffer, a1 = size, a2 = timeout in ms (0: do not wait; 0xFFFFFFFF: no limit): typed
+ * console input (the console ring with console=ring, else console_io; natively the SBI
+ * console); returns the bytes read (at least 1) or -ETIMEDOUT. */
+#define SYS_console_read 19
+
+/* Block request operations (struct pvk_blk_req.op). */
+#define PVK_BLK_READ 0
+#define PVK_BLK_WRITE 1
+#define PVK_BLK_FLUSH 2   /* no data; needs PVK_BLK_F_FLUSH */
+#define PVK_BLK_BARRIER 3 /* an ordered write of at most 11 pages; needs PVK_BLK_F_BARRIER */
+#define PVK_BLK_DISCARD 4 /* no buffer; needs PVK_BLK_F_DISCARD */
+/* Feature bits (struct pvk_blk_info.features). */
+#define PVK_BLK_F_FLUSH 1u
+#define PVK_BLK_F_BARRIER 2u
+#define PVK_BLK_F_DISCARD 4u
+#define PVK_BLK_F_INDIRECT 8u
+#define PVK_BLK_F_READONLY 16u
+/* Requests a device holds at once (the ring's slots). */
+#define PVK_BLK_QUEUE_MAX 32u
+
+struct pvk_blk_info {
+  uint64_t sectors;     /* disk size in 512-byte sectors */
+  uint32_t sector_size; /* the backend's logical block size */
+  uint32_t max_bytes;   /* largest request (11 pages, or more with indirect segments) */
+  uint32_t queue_depth; /* PVK_BLK_QUEUE_MAX */
+  uint32_t features;    /* PVK_BLK_F_* */
+  uint32_t devid;       /* the virtual device number (xenstore device/vbd/<devid>) */
+  uint32_t reconnects;  /* times the backend went away and the ring was set up again */
+  uint32_t bad_responses; /* responses ignored: an id not in flight, or the wrong operation */
+};
+
+/* Data buffers are 512-byte aligned, count * 512 bytes long, and mapped for the process
+ * (writable for reads). */
+struct pvk_blk_req {
+  uint32_t op;     /* PVK_BLK_* */
+  uint32_t tag;    /* echoed in struct pvk_blk_done */
+  uint64_t sector; /* first 512-byte sector */
+  uint32_t count;  /* sectors (0 for a flush) */
+  uint32_t buf;    /* user address of the data (0 for flush and discard) */
+};
+
+struct pvk_blk_done {
+  uint32_t tag;
+  int32_t status; /* 0, or -EIO (the backend failed it), -EOPNOTSUPP */
+};
+
+/* Largest frame SYS_net_send takes (more than one page travels as fragments). */
+#define PVK_NET_FRAME_MAX 65535u
+
+struct pvk_net_info {
+  uint8_t mac[6];
+  uint16_t pad;
+  uint32_t devid;
+  uint32_t features; /* 1: the backend takes multi-slot frames (feature-sg) */
+  uint32_t rx_frames, tx_frames, rx_dropped, tx_errors;
+};
 
 /* User address space: everything below USER_TOP; the kernel's half starts at PV_VIRT_BASE. */
 #define USER_TOP 0x80000000u

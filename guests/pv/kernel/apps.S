@@ -23,6 +23,9 @@ app_\name\()_name:
   APP primes
   APP pingpong
   APP memtest
+  APP disktest
+  APP nettest
+  APP echo
 
   .section .rodata.app_table, "a"
   .balign 4
@@ -32,4 +35,7 @@ app_images:
   .word app_primes_name, app_primes_start, app_primes_end
   .word app_pingpong_name, app_pingpong_start, app_pingpong_end
   .word app_memtest_name, app_memtest_start, app_memtest_end
+  .word app_disktest_name, app_disktest_start, app_disktest_end
+  .word app_nettest_name, app_nettest_start, app_nettest_end
+  .word app_echo_name, app_echo_start, app_echo_end
   .word 0, 0, 0

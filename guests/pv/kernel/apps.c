@@ -9,9 +9,11 @@
 #include "args.h"
 #include "console.h"
 #include "hostile.h"
+#include "ringgarbage.h"
 #include "process.h"
 #include "string.h"
 #include "thread.h"
+#include "xstest.h"
 
 #define MAX_JOBS 8u
 
@@ -47,13 +49,35 @@ static void unknown_app(const char *name) {
   for (const struct app_image *a = app_images; a->name != NULL; a++) {
     at += (uint32_t)format(known + at, sizeof(known) - at, "%s ", a->name);
   }
-  printk("pvkernel: unknown app \"%s\" (known: %shostile)\n", name, known);
+  printk("pvkernel: unknown app \"%s\" (known: %shostile xstest ringgarbage)\n", name, known);
 }
+
+/* Kernel jobs: threads, not processes (they misbehave or test the kernel's own layers). */
+static const char *job_cmdline;
 
 static void hostile_job(void *arg) {
   struct job *job = arg;
   job_finished(job, 0, hostile_run(job->name));
 }
+
+static void xstest_job(void *arg) {
+  struct job *job = arg;
+  job_finished(job, 0, xstest_run(job_cmdline));
+}
+
+static void ringgarbage_job(void *arg) {
+  struct job *job = arg;
+  job_finished(job, 0, ringgarbage_run(job_cmdline));
+}
+
+static const struct {
+  const char *name;
+  void (*run)(void *);
+} kernel_jobs[] = {
+    {"hostile", hostile_job},
+    {"xstest", xstest_job},
+    {"ringgarbage", ringgarbage_job},
+};
 
 int apps_run(const char *cmdline) {
   char list[128];
@@ -71,9 +95,14 @@ int apps_run(const char *cmdline) {
     }
     struct job *job = &jobs[count];
     strlcpy(job->name, name, sizeof(job->name));
-    if (strcmp(name, "hostile") == 0) {
-      if (thread_create("hostile", hostile_job, job, NULL) == NULL) {
-        printk("pvkernel: cannot start job hostile: out of memory\n");
+    void (*kernel_job)(void *) = NULL;
+    for (uint32_t k = 0; k < ARRAY_SIZE(kernel_jobs); k++) {
+      if (strcmp(name, kernel_jobs[k].name) == 0) kernel_job = kernel_jobs[k].run;
+    }
+    if (kernel_job != NULL) {
+      job_cmdline = cmdline;
+      if (thread_create(name, kernel_job, job, NULL) == NULL) {
+        printk("pvkernel: cannot start job %s: out of memory\n", name);
         return -1;
       }
     } else {

@@ -23,6 +23,7 @@ static volatile struct shared_info *shared;
 static uint32_t counts[EVTCHN_TRACKED];
 static struct thread *waiters[EVTCHN_TRACKED];
 static evtchn_handler_t handlers[EVTCHN_TRACKED];
+static struct waitq *waitqs[EVTCHN_TRACKED];
 static uint8_t claimed[EVTCHN_TRACKED];
 static uint32_t untracked;
 
@@ -57,6 +58,7 @@ static void deliver(uint32_t port) {
   }
   counts[port]++;
   if (handlers[port] != NULL) handlers[port](port);
+  if (waitqs[port] != NULL) waitq_wake_all(waitqs[port]);
   if (waiters[port] != NULL) {
     struct thread *t = waiters[port];
     waiters[port] = NULL;
@@ -122,6 +124,38 @@ int evtchn_wait(uint32_t port) {
   }
   counts[port]--;
   return 1;
+}
+
+int evtchn_alloc_unbound(uint32_t remote_dom) {
+  struct evtchn_alloc_unbound op = {.dom = DOMID_SELF, .remote_dom = (uint16_t)remote_dom, .port = 0};
+  long rc = hyp_event_channel_op(EVTCHNOP_alloc_unbound, &op);
+  if (rc < 0) return (int)rc;
+  if (op.port >= EVTCHN_TRACKED) {
+    struct evtchn_port_op close = {.port = op.port};
+    hyp_event_channel_op(EVTCHNOP_close, &close);
+    return ERR(ENOSPC);
+  }
+  counts[op.port] = 0;
+  claimed[op.port] = 1;
+  rc = evtchn_unmask(op.port);
+  return rc < 0 ? (int)rc : (int)op.port;
+}
+
+int evtchn_set_waitq(uint32_t port, struct waitq *wq) {
+  if (port >= EVTCHN_TRACKED) return ERR(EINVAL);
+  waitqs[port] = wq;
+  return 0;
+}
+
+int evtchn_close(uint32_t port) {
+  if (port >= EVTCHN_TRACKED) return ERR(EINVAL);
+  struct evtchn_port_op op = {.port = port};
+  long rc = hyp_event_channel_op(EVTCHNOP_close, &op);
+  waitqs[port] = NULL;
+  handlers[port] = NULL;
+  counts[port] = 0;
+  claimed[port] = 0;
+  return (int)rc;
 }
 
 void events_init(void) {

@@ -33,4 +33,13 @@ int evtchn_wait(uint32_t port);
 /* Events seen on ports at or above EVTCHN_TRACKED (dropped). */
 uint32_t evtchn_untracked(void);
 
+struct waitq;
+/* Allocates a port that domain `remote_dom` may bind (a frontend's channel to its backend),
+ * unmasked; returns the port or a negated errno. */
+int evtchn_alloc_unbound(uint32_t remote_dom);
+/* Every event on `port` wakes `wq` (NULL: stop). The port must be below EVTCHN_TRACKED. */
+int evtchn_set_waitq(uint32_t port, struct waitq *wq);
+/* Closes a port this kernel allocated or bound, forgetting its waitq, handler and count. */
+int evtchn_close(uint32_t port);
+
 #endif

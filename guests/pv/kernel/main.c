@@ -5,12 +5,14 @@
  * stack, interrupts off, and path = BOOT_PV (si = start-info) or BOOT_NATIVE (`boot` already
  * filled by native_early). Order matters: the pv-ops first (everything else uses them), then
  * the frames, paging (the fixmap must exist before any process root copies the kernel half),
- * events (PV: shared-info, which system time needs), the timer, threads, and the jobs.
+ * events (PV: shared-info, which system time needs), the timer, threads, the console ring if
+ * asked for (consfront.h), and the jobs.
  * Console protocol: the first line is "pvkernel: booting mode=<native|xen> pages=N
  * cmdline=\"...\"".
  */
 #include "apps.h"
 #include "boot.h"
+#include "consfront.h"
 #include "console.h"
 #include "csr.h"
 #include "events.h"
@@ -43,6 +45,8 @@ void kmain(uint32_t path, const struct start_info *si) {
   if (pv->paravirtualized) events_init();
   timer_init();
   thread_init();
+  /* The console ring (console=ring|auto): console=auto asks xenstore, which needs threads. */
+  consfront_init(boot.cmdline);
   printk("pvkernel: ready: %u free frames, time %llu ns\n", frame_free_count(), now_ns());
   int failed = apps_run(boot.cmdline);
   pv->shutdown(failed == 0 ? SHUTDOWN_poweroff : SHUTDOWN_crash);

@@ -8,6 +8,7 @@
 #include "process.h"
 
 #include "apps.h"
+#include "blkfront.h"
 #include "console.h"
 #include "csr.h"
 #include "elf.h"
@@ -175,6 +176,8 @@ static void release_heap(struct process *p) {
 }
 
 void process_exit(struct process *p, int status) {
+  /* Block requests still read or write its pages: they finish first. */
+  blkfront_process_exit(p);
   as_switch(NULL);
   release_heap(p);
   as_destroy(&p->as);

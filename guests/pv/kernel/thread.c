@@ -150,6 +150,41 @@ struct thread *thread_create(const char *name, void (*fn)(void *), void *arg,
   return t;
 }
 
+bool waitq_wait(struct waitq *wq, uint64_t deadline_ns) {
+  struct thread *self = current;
+  self->wq_woken = false;
+  self->wq_next = wq->head;
+  wq->head = self;
+  if (deadline_ns == 0) {
+    thread_block();
+  } else {
+    thread_sleep_until(deadline_ns);
+  }
+  if (!self->wq_woken) {
+    /* Timed out (or woken some other way): leave the queue. */
+    for (struct thread **link = &wq->head; *link != NULL; link = &(*link)->wq_next) {
+      if (*link == self) {
+        *link = self->wq_next;
+        break;
+      }
+    }
+  }
+  self->wq_next = NULL;
+  return self->wq_woken;
+}
+
+void waitq_wake_all(struct waitq *wq) {
+  struct thread *t = wq->head;
+  wq->head = NULL;
+  while (t != NULL) {
+    struct thread *next = t->wq_next;
+    t->wq_next = NULL;
+    t->wq_woken = true;
+    thread_wake(t);
+    t = next;
+  }
+}
+
 static void idle_loop(void *arg) {
   (void)arg;
   for (;;) {

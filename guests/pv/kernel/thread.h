@@ -34,6 +34,14 @@ struct thread {
   uint64_t wake_at;    /* T_SLEEPING: system time to wake at */
   pfn_t stack_pfn;
   struct process *proc;
+  struct thread *wq_next; /* the wait queue it waits on (waitq_wait) */
+  bool wq_woken;
+};
+
+/* A wait queue: threads waiting for a condition someone else will signal (a device's event, a
+ * xenstore reply). Waiters always re-check their condition after waking. */
+struct waitq {
+  struct thread *head;
 };
 
 #define KSTACK_PAGES 2u
@@ -58,5 +66,10 @@ __attribute__((noreturn)) void thread_exit(void);
 uint32_t thread_stack_top(const struct thread *t);
 /* Whether any thread other than the current one is runnable. */
 bool thread_others_runnable(void);
+/* Blocks the current thread on `wq` until waitq_wake_all or, if deadline_ns is not 0, until
+ * that system time. Returns true if it was woken, false if the deadline passed. */
+bool waitq_wait(struct waitq *wq, uint64_t deadline_ns);
+/* Wakes every waiter of `wq` (allowed in interrupt handlers). */
+void waitq_wake_all(struct waitq *wq);
 
 #endif

@@ -34,6 +34,8 @@ typedef uint32_t pte_t;
 #define FIXMAP_BASE 0xFFC00000u
 #define FIXMAP_SHARED_INFO FIXMAP_BASE
 #define FIXMAP_SCRATCH (FIXMAP_BASE + PAGE_SIZE)
+/* The grant-table frames (GRANT_TABLE_MAX_FRAMES pages, gnttab.c). */
+#define FIXMAP_GNTTAB (FIXMAP_BASE + 16 * PAGE_SIZE)
 
 #define PFN_NONE 0xFFFFFFFFu
 
